@@ -119,4 +119,70 @@ bool contract_template_approved(const struct contract *c, const char *tmpl);
 /* True when the contract version is in force on that day. */
 bool contract_in_force(const struct contract *c, int32_t day);
 
+/* Empties an error list. */
+void contract_errors_init(struct contract_errors *errs);
+/*
+ * Appends one error at a JSON pointer, with a printf-style message; when the
+ * list is full it sets truncated instead.
+ */
+void contract_errors_add(struct contract_errors *errs, const char *pointer, const char *fmt,
+                         ...) __attribute__((format(printf, 3, 4)));
+/*
+ * The errors as the body of a 422: [{"pointer": "/terms/max_duration_days",
+ * "message": "..."}], with a last entry at "" when the list was truncated.
+ * New reference, or NULL when out of memory.
+ */
+json_t *contract_errors_to_json(const struct contract_errors *errs);
+
+/*
+ * Reading documents field by field. Used by the contract, partner and
+ * exception readers, and usable for any JSON body that reports its errors
+ * as (pointer, message). A table names every member an object may have;
+ * any other member is reported as unknown.
+ */
+enum contract_field_kind {
+	CFIELD_ID,           /* string of the id form; dst is char[CONTRACT_ID_MAX] */
+	CFIELD_TEXT,         /* string of 1..size-1 bytes; dst is char[size] */
+	CFIELD_INT,          /* integer in [min, max]; dst is int */
+	CFIELD_INT64,        /* integer in [min, max]; dst is int64_t */
+	CFIELD_BOOL,         /* true or false; dst is bool */
+	CFIELD_DATE,         /* "YYYY-MM-DD"; dst is int32_t (caldate) */
+	CFIELD_DATE_OR_NULL, /* the same, or null: CALDATE_NONE */
+	CFIELD_CUSTOM,       /* read by the read callback */
+};
+
+/* Reads one member value found at pointer `at`; false when it added errors. */
+typedef bool (*contract_field_fn)(const json_t *v, const char *at, void *dst,
+                                  struct contract_errors *errs);
+
+struct contract_field {
+	const char *name;
+	enum contract_field_kind kind;
+	bool required;
+	void *dst;              /* written only when the value is valid */
+	size_t size;            /* CFIELD_TEXT: size of the buffer at dst */
+	int64_t min, max;       /* CFIELD_INT, CFIELD_INT64: inclusive bounds */
+	contract_field_fn read; /* CFIELD_CUSTOM */
+	const char *missing;    /* message for an absent required member; NULL: "is required" */
+};
+
+/*
+ * Reads the members of the object `obj` (found at pointer `at`, "" for the
+ * root) by a table of at most 32 fields. Returns a bit mask with bit i set
+ * when field i is valid, or optional and absent (its default stands):
+ * callers use it to run cross-field checks only on values that were read.
+ */
+uint32_t contract_fields_read(const json_t *obj, const char *at,
+                              const struct contract_field *fields, int n,
+                              struct contract_errors *errs);
+/* Reads one value (a member, or an array element) at pointer `at` by a field's kind. */
+bool contract_value_read(const json_t *v, const char *at, const struct contract_field *f,
+                         struct contract_errors *errs);
+/* True when s has the form of an id: [a-z0-9][a-z0-9._-]{0,62}. */
+bool contract_id_valid(const char *s);
+/* Describes a JSON value for a message: "\"abc\"", "12", "1.5", "null", "an array". */
+void contract_json_describe(const json_t *v, char *out, size_t size);
+/* Appends "/key" to a JSON pointer, escaping '~' and '/' (RFC 6901). */
+void contract_pointer_join(char *out, size_t size, const char *base, const char *key);
+
 #endif
