@@ -1,10 +1,11 @@
 /* test_webhook_sign.c - unit tests of the webhook signature scheme against fixed vectors. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+
+#include <cmocka.h>
+
 #include <string.h>
 
 #include "webhook_sign.h"
