@@ -1,4 +1,5 @@
-/* test_table.c - runs a table of documents against the validators and compares the exact errors. */
+/* test_table.c - runs a table of documents against the validators and compares the exact
+ * errors. */
 #include "contract.h"
 #include "exception.h"
 #include "partner.h"
@@ -27,14 +28,15 @@ static json_t *merge_patch(const json_t *target, const json_t *patch)
 		return json_deep_copy(patch);
 	out = json_is_object(target) ? json_deep_copy(target) : json_object();
 	assert_non_null(out);
-	json_object_foreach ((json_t *)patch, key, value) {
+	json_object_foreach((json_t *)patch, key, value)
+	{
 		if (json_is_null(value))
 			json_object_del(out, key);
 		else
-			assert_int_equal(json_object_set_new(out, key,
-							     merge_patch(json_object_get(out, key),
-									 value)),
-					 0);
+			assert_int_equal(
+			    json_object_set_new(out, key,
+			                        merge_patch(json_object_get(out, key), value)),
+			    0);
 	}
 	return out;
 }
@@ -103,7 +105,8 @@ static bool same_errors(const char *name, const json_t *want, const json_t *got)
 	size_t i;
 	json_t *item;
 
-	json_array_foreach (want, i, item) {
+	json_array_foreach(want, i, item)
+	{
 		if (!take(item, got, used)) {
 			same = false;
 			printf("[%s] missing %s: %s\n", name,
@@ -111,7 +114,8 @@ static bool same_errors(const char *name, const json_t *want, const json_t *got)
 			       json_string_value(json_object_get(item, "message")));
 		}
 	}
-	json_array_foreach (got, i, item) {
+	json_array_foreach(got, i, item)
+	{
 		if (!used[i])
 			printf("[%s] unexpected %s: %s\n", name,
 			       json_string_value(json_object_get(item, "pointer")),
@@ -132,7 +136,7 @@ static bool run_case(const char *kind, const json_t *base, const json_t *c)
 	got = validate(kind, doc);
 	assert_non_null(got);
 	same = same_errors(json_string_value(json_object_get(c, "name")),
-			   json_object_get(c, "errors"), got);
+	                   json_object_get(c, "errors"), got);
 	json_decref(got);
 	json_decref(doc);
 	return same;
@@ -152,7 +156,8 @@ static void test_table(void **state)
 		fail_msg("%s: %s (line %d)", t->path, jerr.text, jerr.line);
 	cases = json_object_get(data, "cases");
 	assert_true(json_array_size(cases) > 0);
-	json_array_foreach (cases, i, c) {
+	json_array_foreach(cases, i, c)
+	{
 		if (!run_case(t->kind, json_object_get(data, "base"), c))
 			failed++;
 	}
@@ -172,7 +177,7 @@ int main(int argc, char **argv)
 	t.kind = argv[1];
 	t.path = argv[2];
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_prestate(test_table, &t),
+	    cmocka_unit_test_prestate(test_table, &t),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
