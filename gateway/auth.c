@@ -1,0 +1,249 @@
+/* auth.c - bearer tokens: random, stored only as SHA-256, cached briefly in memory. */
+#include "auth.h"
+
+#include <libpq-fe.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mem.h"
+
+static const char *const role_names[] = {"admin", "creditor", "agency", "bailiff", "monitor"};
+
+const char *role_name(enum role r)
+{
+	for (int i = 0; i < 5; i++)
+		if ((int)r == (1 << i))
+			return role_names[i];
+	return "unknown";
+}
+
+bool role_parse(const char *s, enum role *out)
+{
+	for (int i = 0; i < 5; i++) {
+		if (strcmp(s, role_names[i]) == 0) {
+			*out = (enum role)(1 << i);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char d[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = d[in[i] >> 4];
+		out[2 * i + 1] = d[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+void auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
+{
+	unsigned char md[32];
+	unsigned int len = 0;
+	if (!EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL))
+		abort();
+	to_hex(md, len, hash);
+}
+
+bool auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
+{
+	unsigned char rnd[32];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		return false;
+	memcpy(token, "fg_", 3);
+	to_hex(rnd, sizeof(rnd), token + 3);
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	auth_token_hash(token, hash);
+	return true;
+}
+
+static bool exec_ok(PGconn *c, const char *sql, int n, const char *const *params, char *err,
+		    size_t errlen)
+{
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok)
+		snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+	PQclear(r);
+	return ok;
+}
+
+bool auth_principal_add(const char *conninfo, const struct principal *p,
+			char token[AUTH_TOKEN_LEN + 1], char *err, size_t errlen)
+{
+	char hash[AUTH_HASH_HEX];
+	if (!auth_token_new(token, hash)) {
+		snprintf(err, errlen, "the system random generator failed");
+		return false;
+	}
+	PGconn *c = PQconnectdb(conninfo);
+	if (PQstatus(c) != CONNECTION_OK) {
+		snprintf(err, errlen, "database: %s", PQerrorMessage(c));
+		PQfinish(c);
+		return false;
+	}
+	const char *cred = p->creditor_id[0] ? p->creditor_id : NULL;
+	const char *part = p->partner_id[0] ? p->partner_id : NULL;
+	const char *ins[] = {hash, role_name(p->role), p->name, cred, part};
+	const char *credp[] = {p->creditor_id, p->name};
+	bool ok = exec_ok(c, "BEGIN", 0, NULL, err, errlen) &&
+		  exec_ok(c, "INSERT INTO principals (token_sha256, role, name, creditor_id, partner_id) "
+			     "VALUES ($1, $2, $3, $4, $5)", 5, ins, err, errlen) &&
+		  (p->role != ROLE_CREDITOR ||
+		   exec_ok(c, "INSERT INTO creditors (id, name) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			   2, credp, err, errlen)) &&
+		  exec_ok(c, "COMMIT", 0, NULL, err, errlen);
+	PQfinish(c);
+	return ok;
+}
+
+/* ---- the in-memory cache ---- */
+
+#define AUTH_BUCKETS 1024
+
+struct entry {
+	char hash[AUTH_HASH_HEX];
+	struct principal p;
+	long long fetched_ms;
+	struct entry *next;
+};
+
+struct auth {
+	struct pgpool *pool;
+	int ttl_ms;
+	struct entry *buckets[AUTH_BUCKETS];
+};
+
+struct pending {
+	struct auth *a;
+	char hash[AUTH_HASH_HEX];
+	auth_cb cb;
+	void *arg;
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static unsigned bucket_of(const char *hash)
+{
+	return (unsigned)strtoul((char[9]){hash[0], hash[1], hash[2], hash[3], hash[4], hash[5],
+					  hash[6], hash[7], 0}, NULL, 16) % AUTH_BUCKETS;
+}
+
+static struct entry *find(struct auth *a, const char *hash)
+{
+	for (struct entry *e = a->buckets[bucket_of(hash)]; e; e = e->next)
+		if (CRYPTO_memcmp(e->hash, hash, AUTH_HASH_HEX) == 0)
+			return e;
+	return NULL;
+}
+
+static void forget(struct auth *a, const char *hash)
+{
+	struct entry **pp = &a->buckets[bucket_of(hash)];
+	while (*pp) {
+		if (strcmp((*pp)->hash, hash) == 0) {
+			struct entry *dead = *pp;
+			*pp = dead->next;
+			free(dead);
+			return;
+		}
+		pp = &(*pp)->next;
+	}
+}
+
+static void remember(struct auth *a, const char *hash, const struct principal *p)
+{
+	forget(a, hash);
+	struct entry *e = xcalloc(1, sizeof(*e));
+	memcpy(e->hash, hash, AUTH_HASH_HEX);
+	e->p = *p;
+	e->fetched_ms = now_ms();
+	unsigned b = bucket_of(hash);
+	e->next = a->buckets[b];
+	a->buckets[b] = e;
+}
+
+static void row_to_principal(const PGresult *r, struct principal *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->id = atoll(PQgetvalue(r, 0, 0));
+	if (!role_parse(PQgetvalue(r, 0, 1), &p->role))
+		p->role = 0;
+	snprintf(p->name, sizeof(p->name), "%s", PQgetvalue(r, 0, 2));
+	snprintf(p->creditor_id, sizeof(p->creditor_id), "%s", PQgetvalue(r, 0, 3));
+	snprintf(p->partner_id, sizeof(p->partner_id), "%s", PQgetvalue(r, 0, 4));
+}
+
+static void lookup_done(struct pgjob *job, enum pgjob_status st, void *arg)
+{
+	struct pending *pd = arg;
+	const PGresult *r = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
+	if (st != PGJOB_OK) {
+		pd->cb(pd->arg, NULL, true);
+	} else if (r && PQntuples(r) == 1) {
+		struct principal p;
+		row_to_principal(r, &p);
+		remember(pd->a, pd->hash, &p);
+		pd->cb(pd->arg, &p, false);
+	} else {
+		forget(pd->a, pd->hash);
+		pd->cb(pd->arg, NULL, false);
+	}
+	free(pd);
+}
+
+void auth_lookup(struct auth *a, const char *token, auth_cb cb, void *arg)
+{
+	char hash[AUTH_HASH_HEX];
+	auth_token_hash(token, hash);
+	struct entry *e = find(a, hash);
+	if (e && now_ms() - e->fetched_ms < a->ttl_ms) {
+		cb(arg, &e->p, false);
+		return;
+	}
+	struct pending *pd = xcalloc(1, sizeof(*pd));
+	pd->a = a;
+	memcpy(pd->hash, hash, AUTH_HASH_HEX);
+	pd->cb = cb;
+	pd->arg = arg;
+	const char *params[] = {hash};
+	struct pgjob *job = pgjob_create(false);
+	pgjob_add(job, "SELECT id, role, name, coalesce(creditor_id, ''), coalesce(partner_id, '') "
+		       "FROM principals WHERE token_sha256 = $1 AND revoked_at IS NULL", 1, params);
+	pgpool_submit(a->pool, job, lookup_done, pd);
+}
+
+struct auth *auth_create(struct pgpool *pool, int cache_ttl_ms)
+{
+	struct auth *a = xcalloc(1, sizeof(*a));
+	a->pool = pool;
+	a->ttl_ms = cache_ttl_ms;
+	return a;
+}
+
+void auth_free(struct auth *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; i < AUTH_BUCKETS; i++) {
+		while (a->buckets[i]) {
+			struct entry *e = a->buckets[i];
+			a->buckets[i] = e->next;
+			free(e);
+		}
+	}
+	free(a);
+}

@@ -1,0 +1,70 @@
+/* committer.h - group commit: many state changes, one transaction, one audit chain writer. */
+#ifndef FAIRGATE_COMMITTER_H
+#define FAIRGATE_COMMITTER_H
+
+#include <event2/event.h>
+#include <stdbool.h>
+
+#include "pgpool.h"
+
+/*
+ * Every state change goes through the committer. Units submitted during one
+ * loop pass (or while the previous batch is in flight) are written in ONE
+ * transaction, each followed by its audit record, whose seq and hash the
+ * committer assigns in order: the chain lives in this process, never as a
+ * locked row. A unit is built late, when its batch is formed, because its
+ * rows may quote its own audit seq (a decision does). If a batch fails with
+ * an SQL error, its units are retried one by one, so one bad unit never
+ * fails the others; if the database is unavailable every unit of the batch
+ * fails and the chain head is re-read before the next batch.
+ */
+struct committer;
+
+/* What a unit learns when it is built into a batch. */
+struct commit_ctx {
+	int chain;
+	long long seq;           /* this unit's audit seq */
+	const char *recorded_at; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", UTC */
+	struct pgjob *job;       /* add the unit's statements here */
+};
+
+enum commit_status {
+	COMMIT_OK,
+	COMMIT_CONFLICT,     /* SQLSTATE 40001: re-read and decide again */
+	COMMIT_DUPLICATE,    /* unique violation (23505) */
+	COMMIT_REJECTED,     /* another SQL error from this unit */
+	COMMIT_UNAVAILABLE,  /* database down, timed out: nothing may be assumed committed */
+};
+
+struct commit_unit_ops {
+	/*
+	 * Adds the unit's statements to ctx->job and returns the audit record's
+	 * kind, subject, creditor (may be NULL) and payload (JSON text the unit
+	 * keeps alive until done() runs). May run more than once (retries).
+	 */
+	void (*build)(void *arg, const struct commit_ctx *ctx, const char **kind,
+		      const char **subject, const char **creditor_id, const char **payload);
+	/* Runs exactly once with the outcome; seq/recorded_at valid only on COMMIT_OK. */
+	void (*done)(void *arg, enum commit_status st, const struct commit_ctx *ctx,
+		     const char *sqlstate, const char *error);
+};
+
+struct committer *committer_create(struct event_base *base, struct pgpool *pool, int chain,
+				   int batch_max);
+/*
+ * Shutdown: committer_close fails queued units and refuses new ones; then free
+ * the pool (which fails the batch in flight through its callback); then
+ * committer_free.
+ */
+void committer_close(struct committer *c);
+void committer_free(struct committer *c);
+/* Queues a unit; done() runs later from the loop. */
+void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg);
+
+struct committer_stats {
+	unsigned long long batches, units, failed_units;
+	long long head_seq;
+};
+void committer_stats(const struct committer *c, struct committer_stats *out);
+
+#endif

@@ -1,0 +1,239 @@
+/* h_escalations.c - deciding a partner's escalation request, and reading decisions. */
+#include <libpq-fe.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "caldate.h"
+#include "committer.h"
+#include "decision_json.h"
+#include "dossier_load.h"
+#include "handlers.h"
+#include "input.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "outbox.h"
+#include "server.h"
+
+#define DECIDE_MAX_TRIES 5
+
+/*
+ * An escalation request moves through explicit states:
+ *   ESC_LOADING    the dossier, contract and history are being read
+ *   ESC_COMMITTING the decision and its audit record are in a commit batch
+ * and is answered from the commit's outcome. A concurrent change of the
+ * dossier (another decision or fact) sends it back to ESC_LOADING.
+ */
+enum esc_state { ESC_LOADING, ESC_COMMITTING };
+
+struct esc {
+	struct req *r;
+	enum esc_state state;
+	int tries;
+	struct escalation_request er;
+	char decision_id[40];
+	int64_t now;
+	struct dossier_ctx *ctx;
+	struct decision dec;
+	/* built by build(), kept alive until done() */
+	char *body;
+	char *payload;
+	char *request_text;
+};
+
+static void esc_free(void *p)
+{
+	struct esc *e = p;
+	dossier_ctx_free(e->ctx);
+	free(e->body);
+	free(e->payload);
+	free(e->request_text);
+	free(e);
+}
+
+static void esc_load(struct esc *e);
+
+/* The decision exactly as answered and stored. */
+static json_t *decision_json(const struct esc *e, const struct commit_ctx *cc, const char *decided_at)
+{
+	const struct dossier_ctx *c = e->ctx;
+	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:i}, s:o, s:i, s:I, s:s}", "decision",
+			 e->dec.allow ? "allow" : "deny", "decision_id", e->decision_id, "dossier_id",
+			 c->id, "action", action_name(e->er.action), "contract", "id", c->contract.id,
+			 "version", c->contract.version, "reasons", reasons_to_json(&e->dec),
+			 "audit_chain", cc->chain, "audit_seq", (json_int_t)cc->seq, "decided_at", decided_at);
+}
+
+static char *dumps_sorted(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!s)
+		abort();
+	return s;
+}
+
+static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind, const char **subject,
+		      const char **creditor, const char **payload)
+{
+	struct esc *e = arg;
+	struct dossier_ctx *c = e->ctx;
+	char decided_at[21], version[24], cver[16], chain[16], seq[24], rules[128], amount[24];
+	timestamp_format(e->now, decided_at);
+	free(e->body);
+	free(e->payload);
+	e->body = dumps_sorted(decision_json(e, cc, decided_at));
+	e->payload = xstrdup(e->body);
+	snprintf(version, sizeof(version), "%lld", c->version);
+	snprintf(cver, sizeof(cver), "%d", c->contract.version);
+	snprintf(chain, sizeof(chain), "%d", cc->chain);
+	snprintf(seq, sizeof(seq), "%lld", cc->seq);
+	snprintf(amount, sizeof(amount), "%lld", (long long)e->er.amount_cents);
+	denying_rules_literal(&e->dec, rules, sizeof(rules));
+	const char *pv[] = {c->id, version};
+	const char *pd[] = {e->decision_id, c->id, c->creditor_id, c->partner.id, action_name(e->er.action),
+			    e->dec.allow ? "allow" : "deny", rules, c->contract.id, cver,
+			    e->er.has_amount ? amount : NULL, e->request_text, e->body, chain, seq, decided_at};
+	pgjob_add(cc->job, "SELECT fairgate_expect_version($1, $2::bigint)", 2, pv);
+	pgjob_add(cc->job, "INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, "
+			   "rules, contract_id, contract_version, amount_cents, request, body, audit_chain, "
+			   "audit_seq, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::int, "
+			   "$10::bigint, $11::jsonb, $12, $13::int, $14::bigint, $15::timestamptz)", 15, pd);
+	if (e->dec.allow && e->er.action == ACTION_EXTEND_DURATION) {
+		char days[16];
+		snprintf(days, sizeof(days), "%d", e->er.extend_days ? e->er.extend_days : POLICY_EXTEND_DEFAULT_DAYS);
+		const char *px[] = {c->id, days};
+		pgjob_add(cc->job, "UPDATE dossiers SET deadline = deadline + $2::int, "
+				   "flagged_for_return_at = NULL WHERE id = $1", 2, px);
+	}
+	outbox_enqueue(cc->job, "creditor", c->creditor_id, c->creditor_webhook, "decision.made", e->body);
+	*kind = "decision.recorded";
+	*subject = c->id;
+	*creditor = c->creditor_id;
+	*payload = e->payload;
+}
+
+static void count_decision(struct server *srv, const struct esc *e)
+{
+	metrics_decision(srv->metrics, action_name(e->er.action), e->dec.allow ? "allow" : "deny");
+	for (int i = 0; i < e->dec.n_reasons; i++)
+		if (!e->dec.reasons[i].waived)
+			metrics_decision_rule(srv->metrics, rule_code(e->dec.reasons[i].rule));
+}
+
+static void esc_done(void *arg, enum commit_status st, const struct commit_ctx *cc,
+		     const char *sqlstate, const char *error)
+{
+	struct esc *e = arg;
+	struct req *r = e->r;
+	if (st == COMMIT_CONFLICT && ++e->tries < DECIDE_MAX_TRIES) {
+		dossier_ctx_free(e->ctx);
+		e->ctx = NULL;
+		esc_load(e); /* another change came first: decide again on the new state */
+		return;
+	}
+	if (st != COMMIT_OK) {
+		/* Fail closed: no recorded decision, no allow. */
+		req_problem(r, st == COMMIT_CONFLICT ? 409 : 503,
+			    st == COMMIT_CONFLICT ? "concurrent_change" : "unavailable",
+			    "the decision could not be recorded, so nothing is allowed; try again", NULL);
+		return;
+	}
+	count_decision(r->srv, e);
+	if (r->srv->outbox)
+		outbox_kick(r->srv->outbox);
+	req_reply_raw(r, 201, "application/json", e->body, strlen(e->body));
+}
+
+static const struct commit_unit_ops esc_ops = {esc_build, esc_done};
+
+static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
+{
+	struct esc *e = arg;
+	struct req *r = e->r;
+	struct policy_input in;
+	if (st != LOAD_OK || !dossier_visible(c, &r->who)) {
+		dossier_ctx_free(c);
+		req_problem(r, st == LOAD_UNAVAILABLE ? 503 : st == LOAD_CORRUPT ? 500 : 404,
+			    st == LOAD_UNAVAILABLE ? "unavailable" : st == LOAD_CORRUPT ? "corrupt" : "not_found",
+			    st == LOAD_UNAVAILABLE ? "the database is unavailable; nothing is allowed"
+						   : "no such dossier handed to you", NULL);
+		return;
+	}
+	if (!c->has_contract) {
+		dossier_ctx_free(c);
+		req_problem(r, 409, "no_contract_in_force", "no version of the dossier's contract is in force "
+			    "today, so nothing can be allowed", NULL);
+		return;
+	}
+	e->ctx = c;
+	e->now = (int64_t)time(NULL);
+	dossier_policy_input(c, e->now, &in);
+	policy_decide(&in, &e->er, &e->dec);
+	e->state = ESC_COMMITTING;
+	committer_submit(r->srv->committer, &esc_ops, e);
+}
+
+static void esc_load(struct esc *e)
+{
+	e->state = ESC_LOADING;
+	dossier_load(e->r->srv, e->r->params[0], (int64_t)time(NULL), esc_loaded, e);
+}
+
+static void new_decision_id(char out[40])
+{
+	unsigned char rnd[12];
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		abort();
+	int n = snprintf(out, 40, "dec_");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		n += snprintf(out + n, (size_t)(40 - n), "%02x", rnd[i]);
+}
+
+void h_escalation_create(struct req *r)
+{
+	struct contract_errors errs;
+	struct esc *e = xcalloc(1, sizeof(*e));
+	e->r = r;
+	r->state = e;
+	r->state_free = esc_free;
+	if (!escalation_read(r->body, &e->er, &errs)) {
+		reply_errors(r, &errs);
+		return;
+	}
+	e->request_text = json_dumps(r->body, JSON_COMPACT | JSON_SORT_KEYS);
+	new_decision_id(e->decision_id);
+	esc_load(e);
+}
+
+/* ---- GET /v1/decisions/{id} ---- */
+
+static void decision_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
+{
+	struct req *r = arg;
+	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
+	if (!res) {
+		req_problem(r, 503, "unavailable", "the database is unavailable; try again", NULL);
+		return;
+	}
+	bool visible = PQntuples(res) == 1 &&
+		       ((r->who.role & (ROLE_CREDITOR | ROLE_MONITOR) &&
+			 strcmp(PQgetvalue(res, 0, 1), r->who.creditor_id) == 0) ||
+			(r->who.role & ROLE_PARTNER && strcmp(PQgetvalue(res, 0, 2), r->who.partner_id) == 0));
+	if (!visible) {
+		req_problem(r, 404, "not_found", "no such decision visible to you", NULL);
+		return;
+	}
+	req_reply_raw(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+}
+
+void h_decision_get(struct req *r)
+{
+	const char *params[] = {r->params[0]};
+	struct pgjob *job = pgjob_create(false);
+	pgjob_add(job, "SELECT body, creditor_id, partner_id FROM decisions WHERE id = $1", 1, params);
+	pgpool_submit(r->srv->pool, job, decision_loaded, r);
+}

@@ -1,0 +1,33 @@
+/* handlers.h - the route handlers, one group per file (h_*.c). */
+#ifndef FAIRGATE_HANDLERS_H
+#define FAIRGATE_HANDLERS_H
+
+#include "http.h"
+
+/* h_probes.c */
+void h_healthz(struct req *r);
+void h_readyz(struct req *r);
+void h_metrics(struct req *r);
+/* h_partners.c */
+void h_partner_create(struct req *r);
+void h_partner_get(struct req *r);
+/* h_contracts.c */
+void h_contract_create(struct req *r);
+void h_contract_get(struct req *r);
+void h_exception_create(struct req *r);
+/* h_dossiers.c */
+void h_dossier_create(struct req *r);
+void h_dossier_get(struct req *r);
+void h_event_create(struct req *r);
+/* h_escalations.c */
+void h_escalation_create(struct req *r);
+void h_decision_get(struct req *r);
+/* h_audit.c */
+void h_audit_list(struct req *r);
+
+/* Shared: 422 with a list of field errors. */
+void reply_errors(struct req *r, const struct contract_errors *errs);
+/* Shared: 422 with the policy's refusal reasons. */
+void reply_refusal(struct req *r, const char *code, const char *detail, json_t *reasons);
+
+#endif

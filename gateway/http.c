@@ -1,0 +1,316 @@
+/* http.c - one request's life: route, authenticate, parse, reply, log. */
+#include "http.h"
+
+#include <event2/buffer.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "server.h"
+
+static const char *status_title(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 503: return "Service Unavailable";
+	default: return "Status";
+	}
+}
+
+static double elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+}
+
+/* One JSON line per request: no path, token or debtor reference, only the route. */
+static void access_log(struct req *r, size_t bytes)
+{
+	char line[512];
+	const char *method = "OTHER";
+	if (r->ev) {
+		enum evhttp_cmd_type m = evhttp_request_get_command(r->ev);
+		method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : method;
+	}
+	snprintf(line, sizeof(line),
+		 "{\"type\":\"access\",\"req\":\"%s\",\"method\":\"%s\",\"route\":\"%s\","
+		 "\"status\":%d,\"ms\":%.3f,\"principal\":%lld,\"bytes\":%zu%s}",
+		 r->id, method, r->route ? r->route->name : "none", r->status, elapsed_ms(&r->start),
+		 r->who.id, bytes, r->ev ? "" : ",\"client_gone\":true");
+	log_json_line(line);
+}
+
+static void req_free(struct req *r)
+{
+	if (r->conn)
+		evhttp_connection_set_closecb(r->conn, NULL, NULL);
+	if (r->state_free && r->state)
+		r->state_free(r->state);
+	if (r->has_query)
+		evhttp_clear_headers(&r->query);
+	json_decref(r->body);
+	free(r);
+}
+
+void req_reply_raw(struct req *r, int status, const char *ctype, const char *body, size_t len)
+{
+	r->status = status;
+	if (r->ev) {
+		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+		struct evbuffer *buf = evbuffer_new();
+		if (!buf || evbuffer_add(buf, body, len) != 0)
+			abort();
+		evhttp_add_header(h, "Content-Type", ctype);
+		evhttp_add_header(h, "X-Request-Id", r->id);
+		evhttp_add_header(h, "Cache-Control", "no-store");
+		evhttp_send_reply(r->ev, status, status_title(status), buf);
+		evbuffer_free(buf);
+	}
+	access_log(r, len);
+	metrics_request(r->srv->metrics, r->route ? r->route->name : "none", status,
+			elapsed_ms(&r->start) / 1e3);
+	req_free(r);
+}
+
+void req_reply_json(struct req *r, int status, json_t *body)
+{
+	char *text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!text)
+		abort();
+	req_reply_raw(r, status, "application/json", text, strlen(text));
+	free(text);
+}
+
+void req_problem(struct req *r, int status, const char *code, const char *detail, json_t *extra)
+{
+	json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title",
+			      status_title(status), "status", status, "code", code, "detail", detail);
+	if (!p)
+		abort();
+	if (extra) {
+		json_object_update(p, extra);
+		json_decref(extra);
+	}
+	json_object_set_new(p, "request_id", json_string(r->id));
+	char *text = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	if (!text)
+		abort();
+	req_reply_raw(r, status, "application/problem+json", text, strlen(text));
+	free(text);
+}
+
+void req_field_error(struct req *r, const char *pointer, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	json_t *extra = json_pack("{s:[{s:s, s:s}]}", "errors", "pointer", pointer, "message", msg);
+	req_problem(r, 422, "validation_failed", msg, extra);
+}
+
+const char *req_query(struct req *r, const char *name)
+{
+	return r->has_query ? evhttp_find_header(&r->query, name) : NULL;
+}
+
+/* ---- routing ---- */
+
+static bool match(const char *pattern, const char *path, struct req *r)
+{
+	int np = 0;
+	while (*pattern && *path) {
+		if (*pattern == '*') {
+			const char *end = strchr(path, '/');
+			size_t n = end ? (size_t)(end - path) : strlen(path);
+			if (n == 0 || n > CONTRACT_ID_MAX || np >= REQ_MAX_PARAMS)
+				return false;
+			memcpy(r->params[np], path, n);
+			r->params[np++][n] = '\0';
+			path += n;
+			pattern++;
+		} else if (*pattern++ != *path++) {
+			return false;
+		}
+	}
+	return *pattern == '\0' && *path == '\0';
+}
+
+/* Finds the route; *path_known tells 405 from 404. */
+static const struct route *find_route(struct req *r, const char *path, bool *path_known)
+{
+	enum evhttp_cmd_type m = evhttp_request_get_command(r->ev);
+	*path_known = false;
+	for (size_t i = 0; i < n_routes; i++) {
+		if (!match(routes[i].pattern, path, r))
+			continue;
+		*path_known = true;
+		if (routes[i].method == m)
+			return &routes[i];
+	}
+	return NULL;
+}
+
+/* Refuses nesting deeper than max before jansson's recursive parser sees it. */
+static bool depth_ok(const char *s, size_t n, int max)
+{
+	int depth = 0;
+	bool in_str = false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (in_str) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_str = false;
+		} else if (c == '"') {
+			in_str = true;
+		} else if (c == '{' || c == '[') {
+			if (++depth > max)
+				return false;
+		} else if (c == '}' || c == ']') {
+			depth--;
+		}
+	}
+	return true;
+}
+
+/* Reads and parses a POST body; replies and returns false on any problem. */
+static bool read_body(struct req *r)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
+	size_t n = evbuffer_get_length(in);
+	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
+	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+		req_problem(r, 415, "unsupported_media_type", "send the body as application/json", NULL);
+		return false;
+	}
+	r->raw_body = (const char *)evbuffer_pullup(in, -1);
+	r->raw_len = n;
+	if (n == 0 || !r->raw_body) {
+		req_problem(r, 400, "body_missing", "a JSON body is required", NULL);
+		return false;
+	}
+	if (!depth_ok(r->raw_body, n, r->srv->cfg->max_json_depth)) {
+		req_problem(r, 400, "json_too_deep", "the JSON nests deeper than allowed", NULL);
+		return false;
+	}
+	json_error_t jerr;
+	r->body = json_loadb(r->raw_body, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!r->body) {
+		char detail[300];
+		snprintf(detail, sizeof(detail), "malformed JSON at line %d column %d: %s", jerr.line,
+			 jerr.column, jerr.text);
+		req_problem(r, 400, "malformed_json", detail, NULL);
+		return false;
+	}
+	if (!json_is_object(r->body)) {
+		req_field_error(r, "", "the body must be a JSON object");
+		return false;
+	}
+	return true;
+}
+
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+	struct req *r = arg;
+	r->ev = NULL; /* evhttp frees the request; we answer no one */
+	r->conn = NULL;
+	r->raw_body = NULL;
+}
+
+static void authenticated(void *arg, const struct principal *p, bool unavailable)
+{
+	struct req *r = arg;
+	if (unavailable) {
+		req_problem(r, 503, "unavailable", "the database is unavailable; try again", NULL);
+	} else if (!p) {
+		req_problem(r, 401, "unauthorized", "the bearer token is unknown or revoked", NULL);
+	} else if (!(p->role & r->route->roles)) {
+		r->who = *p;
+		req_problem(r, 403, "forbidden", "this role may not use this call", NULL);
+	} else {
+		r->who = *p;
+		r->route->fn(r);
+	}
+}
+
+static void authenticate(struct req *r)
+{
+	const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Authorization");
+	if (!h || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != AUTH_TOKEN_LEN) {
+		req_problem(r, 401, "unauthorized", "send Authorization: Bearer <token>", NULL);
+		return;
+	}
+	auth_lookup(r->srv->auth, h + 7, authenticated, r);
+}
+
+static void on_request(struct evhttp_request *ev, void *arg)
+{
+	struct server *srv = arg;
+	struct req *r = xcalloc(1, sizeof(*r));
+	r->srv = srv;
+	r->ev = ev;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	snprintf(r->id, sizeof(r->id), "%016llx", ++srv->next_req_id);
+	r->conn = evhttp_request_get_connection(ev);
+	evhttp_connection_set_closecb(r->conn, on_conn_close, r);
+
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	const char *query = uri ? evhttp_uri_get_query(uri) : NULL;
+	if (!path) {
+		req_problem(r, 400, "bad_request", "the request target is not a valid URI", NULL);
+		return;
+	}
+	if (query) {
+		if (evhttp_parse_query_str(query, &r->query) != 0) {
+			req_problem(r, 400, "bad_query", "the query string is malformed", NULL);
+			return;
+		}
+		r->has_query = true;
+	}
+	bool known;
+	r->route = find_route(r, path, &known);
+	if (!r->route) {
+		req_problem(r, known ? 405 : 404, known ? "method_not_allowed" : "not_found",
+			    known ? "this method is not allowed here" : "no such resource", NULL);
+		return;
+	}
+	if (evhttp_request_get_command(ev) == EVHTTP_REQ_POST && !read_body(r))
+		return;
+	if (r->route->roles == 0)
+		r->route->fn(r);
+	else
+		authenticate(r);
+}
+
+void http_setup(struct server *srv, struct evhttp *http)
+{
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD);
+	evhttp_set_max_body_size(http, (ev_ssize_t)srv->cfg->max_body_bytes);
+	evhttp_set_max_headers_size(http, (ev_ssize_t)srv->cfg->max_header_bytes);
+	evhttp_set_timeout(http, srv->cfg->request_timeout_s);
+	evhttp_set_default_content_type(http, "application/json");
+	evhttp_set_gencb(http, on_request, srv);
+}

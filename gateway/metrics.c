@@ -1,0 +1,187 @@
+/* metrics.c - counters and histograms, exposed in Prometheus text format. */
+#include "metrics.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mem.h"
+#include "server.h"
+
+static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
+#define N_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
+#define MAX_SERIES 256
+
+/* A labelled counter or histogram series; labels are static strings. */
+struct series {
+	const char *family;
+	char labels[128];
+	unsigned long long count;
+	double sum;
+	unsigned long long le[N_BUCKETS];
+	bool histogram;
+};
+
+struct metrics {
+	struct series s[MAX_SERIES];
+	int n;
+};
+
+struct metrics *metrics_create(void)
+{
+	return xcalloc(1, sizeof(struct metrics));
+}
+
+void metrics_free(struct metrics *m)
+{
+	free(m);
+}
+
+static struct series *get(struct metrics *m, const char *family, const char *labels, bool hist)
+{
+	for (int i = 0; i < m->n; i++)
+		if (m->s[i].family == family && strcmp(m->s[i].labels, labels) == 0)
+			return &m->s[i];
+	if (m->n == MAX_SERIES)
+		return NULL; /* bounded: label values come from fixed tables */
+	struct series *s = &m->s[m->n++];
+	s->family = family;
+	snprintf(s->labels, sizeof(s->labels), "%s", labels);
+	s->histogram = hist;
+	return s;
+}
+
+static const char F_REQ[] = "fairgate_http_requests_total";
+static const char F_LAT[] = "fairgate_http_request_duration_seconds";
+static const char F_DEC[] = "fairgate_decisions_total";
+static const char F_RULE[] = "fairgate_decision_denials_by_rule_total";
+static const char F_TIMER[] = "fairgate_timer_runs_total";
+
+void metrics_request(struct metrics *m, const char *route, int status, double seconds)
+{
+	char l[128];
+	snprintf(l, sizeof(l), "route=\"%s\",status=\"%d\"", route, status);
+	struct series *s = get(m, F_REQ, l, false);
+	if (s)
+		s->count++;
+	snprintf(l, sizeof(l), "route=\"%s\"", route);
+	s = get(m, F_LAT, l, true);
+	if (!s)
+		return;
+	s->count++;
+	s->sum += seconds;
+	for (size_t i = 0; i < N_BUCKETS; i++)
+		if (seconds <= buckets[i])
+			s->le[i]++;
+}
+
+void metrics_decision(struct metrics *m, const char *action, const char *outcome)
+{
+	char l[128];
+	snprintf(l, sizeof(l), "action=\"%s\",outcome=\"%s\"", action, outcome);
+	struct series *s = get(m, F_DEC, l, false);
+	if (s)
+		s->count++;
+}
+
+void metrics_decision_rule(struct metrics *m, const char *rule)
+{
+	char l[64];
+	snprintf(l, sizeof(l), "rule=\"%s\"", rule);
+	struct series *s = get(m, F_RULE, l, false);
+	if (s)
+		s->count++;
+}
+
+void metrics_timer_run(struct metrics *m, const char *timer)
+{
+	char l[64];
+	snprintf(l, sizeof(l), "timer=\"%s\"", timer);
+	struct series *s = get(m, F_TIMER, l, false);
+	if (s)
+		s->count++;
+}
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void put(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+		va_end(ap);
+		if (n >= 0 && (size_t)n < o->cap - o->len) {
+			o->len += (size_t)n;
+			return;
+		}
+		o->cap = o->cap * 2 + (size_t)(n > 0 ? n : 0);
+		o->buf = xrealloc(o->buf, o->cap);
+	}
+}
+
+static void render_family(struct out *o, const struct metrics *m, const char *family,
+			  const char *type, const char *help)
+{
+	put(o, "# HELP %s %s\n# TYPE %s %s\n", family, help, family, type);
+	for (int i = 0; i < m->n; i++) {
+		const struct series *s = &m->s[i];
+		if (s->family != family)
+			continue;
+		if (!s->histogram) {
+			put(o, "%s{%s} %llu\n", family, s->labels, s->count);
+			continue;
+		}
+		for (size_t b = 0; b < N_BUCKETS; b++)
+			put(o, "%s_bucket{%s,le=\"%g\"} %llu\n", family, s->labels, buckets[b], s->le[b]);
+		put(o, "%s_bucket{%s,le=\"+Inf\"} %llu\n", family, s->labels, s->count);
+		put(o, "%s_sum{%s} %.6f\n%s_count{%s} %llu\n", family, s->labels, s->sum, family,
+		    s->labels, s->count);
+	}
+}
+
+static void render_gauges(struct out *o, const struct server *srv)
+{
+	struct pgpool_stats ps;
+	struct committer_stats cs;
+	struct outbox_stats os = {0};
+	pgpool_stats(srv->pool, &ps);
+	committer_stats(srv->committer, &cs);
+	if (srv->outbox)
+		outbox_stats(srv->outbox, &os);
+	put(o, "# TYPE fairgate_db_pool_connections gauge\n"
+	       "fairgate_db_pool_connections{state=\"configured\"} %d\n"
+	       "fairgate_db_pool_connections{state=\"connected\"} %d\n"
+	       "fairgate_db_pool_connections{state=\"busy\"} %d\n"
+	       "# TYPE fairgate_db_pool_queued_jobs gauge\nfairgate_db_pool_queued_jobs %d\n",
+	    ps.size, ps.connected, ps.busy, ps.queued);
+	put(o, "# TYPE fairgate_commit_batches_total counter\nfairgate_commit_batches_total %llu\n"
+	       "# TYPE fairgate_commit_units_total counter\nfairgate_commit_units_total %llu\n"
+	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"
+	       "# TYPE fairgate_audit_head_seq gauge\nfairgate_audit_head_seq{chain=\"%d\"} %lld\n",
+	    cs.batches, cs.units, cs.failed_units, srv->chain, cs.head_seq);
+	put(o, "# TYPE fairgate_outbox_backlog gauge\nfairgate_outbox_backlog %lld\n"
+	       "# TYPE fairgate_outbox_delivered_total counter\nfairgate_outbox_delivered_total %llu\n"
+	       "# TYPE fairgate_outbox_failed_attempts_total counter\nfairgate_outbox_failed_attempts_total %llu\n"
+	       "# TYPE fairgate_outbox_dead_total counter\nfairgate_outbox_dead_total %llu\n",
+	    os.backlog, os.delivered, os.failed_attempts, os.dead);
+}
+
+char *metrics_render(const struct server *srv, size_t *len)
+{
+	struct out o = {xmalloc(8192), 0, 8192};
+	const struct metrics *m = srv->metrics;
+	render_family(&o, m, F_REQ, "counter", "HTTP requests answered, by route and status.");
+	render_family(&o, m, F_LAT, "histogram", "HTTP request duration, by route.");
+	render_family(&o, m, F_DEC, "counter", "Escalation decisions recorded, by action and outcome.");
+	render_family(&o, m, F_RULE, "counter", "Denying reasons recorded, by rule.");
+	render_family(&o, m, F_TIMER, "counter", "Timer runs, by timer.");
+	render_gauges(&o, srv);
+	*len = o.len;
+	return o.buf;
+}

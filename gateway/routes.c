@@ -1,0 +1,26 @@
+/* routes.c - the routing table: method, path, roles, handler. */
+#include "handlers.h"
+
+#define CR ROLE_CREDITOR
+#define PA ROLE_PARTNER
+#define MO ROLE_MONITOR
+#define AD ROLE_ADMIN
+
+const struct route routes[] = {
+	{EVHTTP_REQ_GET, "/healthz", 0, h_healthz, "healthz"},
+	{EVHTTP_REQ_GET, "/readyz", 0, h_readyz, "readyz"},
+	{EVHTTP_REQ_GET, "/metrics", 0, h_metrics, "metrics"},
+	{EVHTTP_REQ_POST, "/v1/partners", AD, h_partner_create, "partners.create"},
+	{EVHTTP_REQ_GET, "/v1/partners/*", ROLE_ANY, h_partner_get, "partners.get"},
+	{EVHTTP_REQ_POST, "/v1/contracts", CR, h_contract_create, "contracts.create"},
+	{EVHTTP_REQ_GET, "/v1/contracts/*", CR | PA | MO, h_contract_get, "contracts.get"},
+	{EVHTTP_REQ_POST, "/v1/exceptions", CR, h_exception_create, "exceptions.create"},
+	{EVHTTP_REQ_POST, "/v1/dossiers", CR, h_dossier_create, "dossiers.create"},
+	{EVHTTP_REQ_GET, "/v1/dossiers/*", CR | PA | MO, h_dossier_get, "dossiers.get"},
+	{EVHTTP_REQ_POST, "/v1/dossiers/*/events", CR | PA, h_event_create, "events.create"},
+	{EVHTTP_REQ_POST, "/v1/dossiers/*/escalations", PA, h_escalation_create, "escalations.create"},
+	{EVHTTP_REQ_GET, "/v1/decisions/*", CR | PA | MO, h_decision_get, "decisions.get"},
+	{EVHTTP_REQ_GET, "/v1/audit", MO | AD, h_audit_list, "audit.list"},
+};
+
+const size_t n_routes = sizeof(routes) / sizeof(routes[0]);

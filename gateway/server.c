@@ -1,0 +1,135 @@
+/* server.c - start-up and shutdown of the running gateway. */
+#include "server.h"
+
+#include <event2/http.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "http.h"
+#include "janitor.h"
+#include "log.h"
+#include "metrics.h"
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct server *srv = arg;
+	log_info("signal %d: shutting down", (int)sig);
+	event_base_loopexit(srv->base, NULL);
+}
+
+/* Splits "HOST:PORT"; false when it is not one. */
+static bool split_listen(const char *listen, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(listen, ':');
+	if (!colon || (size_t)(colon - listen) >= hostlen)
+		return false;
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = '\0';
+	char *end;
+	long p = strtol(colon + 1, &end, 10);
+	if (*end || p < 0 || p > 65535)
+		return false;
+	*port = (int)p;
+	return true;
+}
+
+static bool start_http(struct server *srv)
+{
+	char host[96];
+	int port;
+	if (!split_listen(srv->cfg->listen, host, sizeof(host), &port)) {
+		log_error("listen: expected HOST:PORT, got '%s'", srv->cfg->listen);
+		return false;
+	}
+	srv->http = evhttp_new(srv->base);
+	if (!srv->http || evhttp_bind_socket(srv->http, host, (ev_uint16_t)port) != 0) {
+		log_error("cannot listen on %s", srv->cfg->listen);
+		return false;
+	}
+	http_setup(srv, srv->http);
+	log_info("listening on %s", srv->cfg->listen);
+	return true;
+}
+
+static void start_outbox(struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	struct outbox_config oc = {
+		.signing_secret = cfg->webhook_secret,
+		.max_attempts = cfg->outbox_max_attempts,
+		.base_delay_ms = cfg->outbox_base_delay_ms,
+		.max_delay_ms = cfg->outbox_max_delay_ms,
+		.poll_interval_ms = cfg->outbox_poll_ms,
+		.batch = 64,
+		.timeout_ms = 10000,
+	};
+	srv->outbox = outbox_create(srv->base, srv->pool, &oc);
+}
+
+static bool start(struct server *srv, const char *conninfo)
+{
+	char err[512];
+	srv->chain = audit_chain_open(conninfo, err, sizeof(err));
+	if (srv->chain < 0) {
+		log_error("%s", err);
+		return false;
+	}
+	struct pgpool_config pc = {conninfo, srv->cfg->pool_size, srv->cfg->statement_timeout_ms,
+				   srv->cfg->pool_queue_max};
+	srv->pool = pgpool_create(srv->base, &pc);
+	if (!srv->pool)
+		return false;
+	srv->committer = committer_create(srv->base, srv->pool, srv->chain, srv->cfg->commit_batch_max);
+	srv->auth = auth_create(srv->pool, 2000);
+	srv->metrics = metrics_create();
+	start_outbox(srv);
+	srv->janitor = janitor_create(srv);
+	srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	if (!srv->sigint || !srv->sigterm || event_add(srv->sigint, NULL) || event_add(srv->sigterm, NULL))
+		return false;
+	log_info("audit chain %d opened", srv->chain);
+	return start_http(srv);
+}
+
+static void stop(struct server *srv)
+{
+	if (srv->http)
+		evhttp_free(srv->http);
+	janitor_free(srv->janitor);
+	if (srv->committer)
+		committer_close(srv->committer);
+	outbox_free(srv->outbox);
+	if (srv->pool)
+		pgpool_free(srv->pool);
+	committer_free(srv->committer);
+	auth_free(srv->auth);
+	metrics_free(srv->metrics);
+	if (srv->sigint)
+		event_free(srv->sigint);
+	if (srv->sigterm)
+		event_free(srv->sigterm);
+}
+
+int server_run(const struct config *cfg, const char *conninfo)
+{
+	struct server srv;
+	memset(&srv, 0, sizeof(srv));
+	srv.cfg = cfg;
+	signal(SIGPIPE, SIG_IGN);
+	srv.base = event_base_new();
+	if (!srv.base)
+		return 1;
+	int rc = 0;
+	if (start(&srv, conninfo)) {
+		event_base_dispatch(srv.base);
+	} else {
+		rc = 1;
+	}
+	stop(&srv);
+	event_base_free(srv.base);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/* server.h - the running gateway: its loop, pool, committer, caches and counters. */
+#ifndef FAIRGATE_SERVER_H
+#define FAIRGATE_SERVER_H
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "auth.h"
+#include "committer.h"
+#include "config.h"
+#include "outbox.h"
+#include "pgpool.h"
+
+struct metrics;
+struct janitor;
+
+struct server {
+	const struct config *cfg;
+	struct event_base *base;
+	struct evhttp *http;
+	struct pgpool *pool;
+	struct committer *committer;
+	struct auth *auth;
+	struct outbox *outbox;
+	struct metrics *metrics;
+	struct janitor *janitor;
+	struct event *sigint, *sigterm;
+	unsigned long long next_req_id;
+	int chain;
+};
+
+/* Runs the gateway against conninfo until SIGINT/SIGTERM. Returns an exit code. */
+int server_run(const struct config *cfg, const char *conninfo);
+
+#endif
