@@ -3,7 +3,9 @@
 #define FAIRGATE_OUTBOX_H
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "pgpool.h"
 
@@ -37,8 +39,21 @@ struct outbox_config {
 void outbox_enqueue(struct pgjob *job, const char *target_kind, const char *target_id,
 		    const char *url, const char *event_type, const char *payload_json);
 
+/*
+ * Starts the deliverer on base. Zero fields of cfg take the defaults
+ * (max_attempts 20, base_delay_ms 10 s, max_delay_ms 6 h, poll_interval_ms
+ * 1 s, batch 32, timeout_ms 10 s); the secret is copied and must not be
+ * empty. NULL on a bad configuration or if libcurl cannot be set up.
+ */
 struct outbox *outbox_create(struct event_base *base, struct pgpool *pool,
 			     const struct outbox_config *cfg);
+/*
+ * Stops delivering: transfers in flight are abandoned (their rows are
+ * claimed until locked_until and then redelivered, same Idempotency-Key).
+ * Safe while database jobs are outstanding: the memory is released when the
+ * pool hands the last one back (pgpool_free runs them), so free the outbox
+ * before the pool.
+ */
 void outbox_free(struct outbox *ob);
 /* Something was just committed: look for due rows soon. */
 void outbox_kick(struct outbox *ob);
@@ -48,5 +63,40 @@ struct outbox_stats {
 	long long backlog; /* pending rows at the last poll */
 };
 void outbox_stats(const struct outbox *ob, struct outbox_stats *out);
+
+/*
+ * Delay before the next attempt after `attempts` failed ones (attempts >= 1):
+ * d = min(max_delay_ms, base_delay_ms * 2^(attempts-1)), with equal jitter
+ * d/2 + rnd % (d/2 + 1), so retries never come sooner than half the schedule
+ * and receivers recovering from an outage are not hit in lockstep. Pure.
+ */
+long long outbox_retry_delay_ms(const struct outbox_config *cfg, int attempts, uint32_t rnd);
+
+/* A page of the listing: keyset paging on id, optional filters (NULL = any). */
+struct outbox_query {
+	const char *status;      /* "pending", "dead", "delivered", "no_endpoint" or NULL */
+	const char *target_kind; /* "partner", "creditor" or NULL */
+	const char *target_id;   /* scope to one partner / creditor, or NULL */
+	long long after_id;      /* rows with id > after_id; 0 = from the start */
+	int limit;               /* 1..500; 0 = 100 */
+};
+
+/*
+ * rows is a JSON array of objects {id, created_at, target_kind, target_id,
+ * event_type, status, attempts, next_attempt_at, last_error, last_status,
+ * delivered_at} in id order (timestamps RFC 3339 UTC; never url nor payload,
+ * which may carry partner secrets or debtor data). It is borrowed: json_incref
+ * it to keep it. On failure rows is NULL and error says why.
+ */
+typedef void (*outbox_list_cb)(json_t *rows, const char *error, void *arg);
+
+/*
+ * Lists outbox rows for an operator or scoped endpoint. Returns false, and
+ * never calls cb, when the query is invalid (unknown status or kind, negative
+ * after_id, limit out of range); otherwise cb runs exactly once, later, from
+ * the loop.
+ */
+bool outbox_list(struct outbox *ob, const struct outbox_query *q, outbox_list_cb cb,
+		 void *arg);
 
 #endif
