@@ -17,6 +17,47 @@ void contract_errors_init(struct contract_errors *errs)
 	errs->truncated = false;
 }
 
+/* The length of the valid UTF-8 sequence at s (strict, as jansson), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	lo = s[0] == 0xe0 ? 0xa0 : s[0] == 0xf0 ? 0x90 : lo;
+	hi = s[0] == 0xed ? 0x9f : s[0] == 0xf4 ? 0x8f : hi;
+	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+	}
+	return n;
+}
+
+/*
+ * Replaces every byte that is not part of valid UTF-8 by '?': a message may
+ * quote a jansson syntax error or a cut string, and must still be JSON text.
+ */
+static void utf8_clean(char *s)
+{
+	while (*s != '\0') {
+		size_t n = utf8_len((unsigned char *)s);
+
+		if (n == 0)
+			*s++ = '?';
+		else
+			s += n;
+	}
+}
+
 /* Appends one error; a full list only remembers that more were found. */
 void contract_errors_add(struct contract_errors *errs, const char *pointer, const char *fmt,
                          ...)
@@ -33,6 +74,8 @@ void contract_errors_add(struct contract_errors *errs, const char *pointer, cons
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 	va_end(ap);
+	utf8_clean(e->pointer);
+	utf8_clean(e->message);
 }
 
 /* Appends {"pointer", "message"} to an array; false when out of memory. */
@@ -96,9 +139,12 @@ void contract_json_describe(const json_t *v, char *out, size_t size)
 		snprintf(out, size, "nothing");
 	} else if (json_is_string(v)) {
 		const char *s = json_string_value(v);
+		int n = DESCRIBE_STRING;
 		bool cut = strlen(s) > DESCRIBE_STRING;
 
-		snprintf(out, size, "\"%.*s%s\"", DESCRIBE_STRING, s, cut ? "..." : "");
+		while (cut && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* cut before a whole UTF-8 character, never inside one */
+		snprintf(out, size, "\"%.*s%s\"", n, s, cut ? "..." : "");
 	} else if (json_is_integer(v)) {
 		snprintf(out, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 	} else if (json_is_real(v)) {

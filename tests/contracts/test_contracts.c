@@ -190,6 +190,8 @@ static void test_parse_errors(void **state)
 	struct contract c;
 	struct contract_errors errs;
 	const char dup[] = "{\"id\":\"a\",\"id\":\"b\"}";
+	const char bad_utf8[] = "{\"wki\\\xc3\x92*\xfd\x7f\"}";
+	json_t *list;
 
 	assert_false(contract_parse("{\"id\":", 6, &c, &errs));
 	assert_int_equal(errs.count, 1);
@@ -199,6 +201,11 @@ static void test_parse_errors(void **state)
 	assert_int_equal(errs.count, 1);
 	assert_non_null(strstr(errs.items[0].message, "duplicate"));
 	assert_false(contract_parse("", 0, &c, NULL));
+	/* jansson quotes the bad token; the message must still be valid UTF-8 */
+	assert_false(contract_parse(bad_utf8, sizeof bad_utf8 - 1, &c, &errs));
+	list = contract_errors_to_json(&errs);
+	assert_int_equal(json_array_size(list), 1);
+	json_decref(list);
 }
 
 /* More errors than fit: the list is full, truncated is set, the JSON says so. */
