@@ -667,7 +667,8 @@ void outbox_free(struct outbox *ob)
 
 void outbox_kick(struct outbox *ob)
 {
-	poll_schedule(ob, 0);
+	if (ob)
+		poll_schedule(ob, 0);
 }
 
 void outbox_stats(const struct outbox *ob, struct outbox_stats *out)

@@ -96,6 +96,9 @@ typedef void (*outbox_list_cb)(json_t *rows, const char *error, void *arg);
  * after_id, limit out of range); otherwise cb runs exactly once, later, from
  * the loop.
  */
+#if defined(__GNUC__)
+__attribute__((warn_unused_result))
+#endif
 bool outbox_list(struct outbox *ob, const struct outbox_query *q, outbox_list_cb cb,
 		 void *arg);
 

@@ -15,6 +15,12 @@
  * Binding t into the MAC lets a receiver refuse replays of old deliveries.
  */
 
+#if defined(__GNUC__)
+#define WEBHOOK_MUSTCHECK __attribute__((warn_unused_result))
+#else
+#define WEBHOOK_MUSTCHECK
+#endif
+
 #define WEBHOOK_SIG_HEX_LEN 64    /* hex digits of one v1 signature */
 #define WEBHOOK_SIG_HEADER_MAX 96 /* "t=" + 20 digits + ",v1=" + 64 + NUL, rounded up */
 
@@ -22,12 +28,12 @@
  * Writes the 64 lowercase hex digits (and a NUL) of the v1 signature of body
  * at time t into out. Returns false (and out = "") only if OpenSSL fails.
  */
-bool webhook_sign(const char *secret, long long t, const char *body, size_t len,
-                  char out[static WEBHOOK_SIG_HEX_LEN + 1]);
+WEBHOOK_MUSTCHECK bool webhook_sign(const char *secret, long long t, const char *body,
+                                    size_t len, char out[static WEBHOOK_SIG_HEX_LEN + 1]);
 
 /* Formats the whole header value "t=<t>,v1=<hex>" into out; false as above. */
-bool webhook_sign_header(const char *secret, long long t, const char *body, size_t len,
-                         char out[static WEBHOOK_SIG_HEADER_MAX]);
+WEBHOOK_MUSTCHECK bool webhook_sign_header(const char *secret, long long t, const char *body,
+                                           size_t len, char out[static WEBHOOK_SIG_HEADER_MAX]);
 
 /*
  * Checks a Fairgate-Signature header value against body: true only when the
@@ -36,7 +42,7 @@ bool webhook_sign_header(const char *secret, long long t, const char *body, size
  * tolerance_s (a negative tolerance skips the time check). Unknown keys
  * (v0, v2, ...) are ignored, as in Stripe's scheme.
  */
-bool webhook_verify(const char *secret, const char *header, const char *body, size_t len,
-                    long long now, int tolerance_s);
+WEBHOOK_MUSTCHECK bool webhook_verify(const char *secret, const char *header, const char *body,
+                                      size_t len, long long now, int tolerance_s);
 
 #endif
