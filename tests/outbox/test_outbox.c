@@ -29,6 +29,7 @@ struct fx {
 	struct event_base *base;
 	struct pgpool *pool;
 	struct outbox *ob;
+	struct outbox *ob2; /* a second deliverer, as in another gateway process */
 	struct receiver rx;
 	PGconn *db; /* blocking connection for assertions, same schema */
 	char schema[64];
@@ -268,6 +269,7 @@ static int fx_teardown(void **state)
 	char sql[256];
 
 	outbox_free(fx->ob); /* before the pool: the pool hands back its jobs */
+	outbox_free(fx->ob2);
 	pgpool_free(fx->pool);
 	receiver_stop(&fx->rx);
 	event_base_free(fx->base);
@@ -498,6 +500,28 @@ static void test_many_no_loss(void **state)
 	assert_int_equal(st.delivered + st.failed_attempts, fx->rx.count);
 }
 
+/* Two deliverers on one table claim disjoint rows: nothing is sent twice. */
+static void test_two_deliverers_share_table(void **state)
+{
+	struct fx *fx = *state;
+	struct goal g = {"delivered", 200};
+	struct outbox_stats a, b;
+
+	fx_start(fx, 5, 20, 200);
+	fx->ob2 = fx->ob;
+	fx_start(fx, 5, 20, 200);
+	enqueue(fx, 200, fx->url, "dossier.handed_over");
+	outbox_kick(fx->ob2);
+	assert_true(run_until(fx, status_count_reached, &g, 60000));
+	outbox_stats(fx->ob, &a);
+	outbox_stats(fx->ob2, &b);
+	print_message("deliverer A sent %llu, deliverer B sent %llu\n", a.delivered,
+	              b.delivered);
+	assert_int_equal(a.delivered + b.delivered, 200);
+	assert_int_equal(fx->rx.count, 200);
+	assert_int_equal(db_int(fx->db, "SELECT max(attempts) FROM outbox"), 1);
+}
+
 static void test_no_endpoint_not_sent(void **state)
 {
 	struct fx *fx = *state;
@@ -641,6 +665,7 @@ int main(void)
 	    FX(test_redirect_not_followed),
 	    FX(test_timeout_then_delivered),
 	    FX(test_many_no_loss),
+	    FX(test_two_deliverers_share_table),
 	    FX(test_no_endpoint_not_sent),
 	    FX(test_expired_claim_redelivered),
 	    FX(test_list),
