@@ -132,7 +132,8 @@ void contract_errors_add(struct contract_errors *errs, const char *pointer, cons
  * "message": "..."}], with a last entry at "" when the list was truncated.
  * New reference, or NULL when out of memory.
  */
-json_t *contract_errors_to_json(const struct contract_errors *errs);
+json_t *contract_errors_to_json(const struct contract_errors *errs)
+    __attribute__((warn_unused_result));
 
 /*
  * Reading documents field by field. Used by the contract, partner and
