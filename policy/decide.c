@@ -25,7 +25,7 @@ static const struct contract_exception *find_exception(const struct policy_input
 	const char *code = rule_code(r);
 	for (size_t i = 0; i < in->n_exceptions; i++) {
 		const struct contract_exception *e = &in->exceptions[i];
-		if (strcmp(e->rule, code) != 0 || day < e->valid_from || day > e->valid_until)
+		if (strcmp(e->rule, code) != 0 || !exception_in_force(e, day))
 			continue;
 		if (strcmp(e->contract_id, in->contract->id) == 0 &&
 		    strcmp(e->partner_id, in->partner->id) == 0)
@@ -54,18 +54,40 @@ static void waive(struct reason *r, const struct contract_exception *e)
 	              e->valid_until);
 }
 
+/*
+ * Seed 002, section 1.4: an exception may not lead to breaking the law. The
+ * rules that carry a statute (WSNP/moratorium, WIK, WKI, enforceable title,
+ * the bailiff's monopoly, WKI conduct) and F01 cannot be waived.
+ */
+static bool rule_waivable(enum rule_id r)
+{
+	return r != RULE_R06 && r != RULE_R10 && r != RULE_R12 && r != RULE_R16 &&
+	       r != RULE_R17 && r != RULE_R18 && r != RULE_F01;
+}
+
+/* Says why a matching exception did not help. */
+static void not_waivable(struct reason *r, const struct contract_exception *e)
+{
+	text_append(r->remedy_nl, sizeof r->remedy_nl,
+	            " Uitzondering %s helpt hier niet: deze regel komt uit de wet.", e->id);
+	text_append(r->remedy_en, sizeof r->remedy_en,
+	            " Exception %s cannot waive this rule: it comes from the law.", e->id);
+}
+
 /* Applies exceptions, then allows only when no unwaived reason is left. */
 static bool finish(const struct policy_input *in, int32_t day, struct decision *out)
 {
 	out->allow = true;
 	for (int i = 0; i < out->n_reasons; i++) {
 		struct reason *r = &out->reasons[i];
-		const struct contract_exception *e =
-		    r->rule == RULE_F01 ? NULL : find_exception(in, r->rule, day);
-		if (e != NULL)
+		const struct contract_exception *e = find_exception(in, r->rule, day);
+		if (e != NULL && rule_waivable(r->rule)) {
 			waive(r, e);
-		else
-			out->allow = false;
+			continue;
+		}
+		if (e != NULL)
+			not_waivable(r, e);
+		out->allow = false;
 	}
 	return out->allow;
 }
