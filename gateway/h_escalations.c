@@ -11,6 +11,7 @@
 #include "decision_json.h"
 #include "dossier_load.h"
 #include "handlers.h"
+#include "idempotency.h"
 #include "input.h"
 #include "log.h"
 #include "mem.h"
@@ -110,6 +111,7 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 				   "flagged_for_return_at = NULL WHERE id = $1", 2, px);
 	}
 	outbox_enqueue(cc->job, "creditor", c->creditor_id, c->creditor_webhook, "decision.made", e->body);
+	idem_record(e->r, cc->job, 201, "application/json", e->body);
 	*kind = "decision.recorded";
 	*subject = c->id;
 	*creditor = c->creditor_id;
@@ -135,6 +137,8 @@ static void esc_done(void *arg, enum commit_status st, const struct commit_ctx *
 		esc_load(e); /* another change came first: decide again on the new state */
 		return;
 	}
+	if (st == COMMIT_DUPLICATE && idem_lost_race(r, error))
+		return;
 	if (st != COMMIT_OK) {
 		/* Fail closed: no recorded decision, no allow. */
 		req_problem(r, st == COMMIT_CONFLICT ? 409 : 503,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idempotency.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -59,6 +60,7 @@ static void access_log(struct req *r, size_t bytes)
 
 static void req_free(struct req *r)
 {
+	idem_end(r);
 	if (r->conn)
 		evhttp_connection_set_closecb(r->conn, NULL, NULL);
 	if (r->state_free && r->state)
@@ -99,7 +101,7 @@ void req_reply_json(struct req *r, int status, json_t *body)
 	free(text);
 }
 
-void req_problem(struct req *r, int status, const char *code, const char *detail, json_t *extra)
+char *problem_text(struct req *r, int status, const char *code, const char *detail, json_t *extra)
 {
 	json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:s}", "type", "about:blank", "title",
 			      status_title(status), "status", status, "code", code, "detail", detail);
@@ -114,6 +116,12 @@ void req_problem(struct req *r, int status, const char *code, const char *detail
 	json_decref(p);
 	if (!text)
 		abort();
+	return text;
+}
+
+void req_problem(struct req *r, int status, const char *code, const char *detail, json_t *extra)
+{
+	char *text = problem_text(r, status, code, detail, extra);
 	req_reply_raw(r, status, "application/problem+json", text, strlen(text));
 	free(text);
 }
@@ -251,6 +259,8 @@ static void authenticated(void *arg, const struct principal *p, bool unavailable
 		req_problem(r, 403, "forbidden", "this role may not use this call", NULL);
 	} else {
 		r->who = *p;
+		if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_POST && !idem_begin(r, r->route->fn))
+			return; /* answered, or the handler runs after the key lookup */
 		r->route->fn(r);
 	}
 }

@@ -46,6 +46,9 @@ struct req {
 	struct principal who;
 	int status;
 	struct timespec start;
+	char idem_key[256];                  /* Idempotency-Key, or "" */
+	char idem_hash[65];                  /* SHA-256 of method, path and body */
+	bool idem_inflight;                  /* registered in the in-flight set */
 	void *state;                         /* the handler's; freed by state_free */
 	void (*state_free)(void *state);
 };
@@ -62,6 +65,8 @@ void req_reply_raw(struct req *r, int status, const char *ctype, const char *bod
  * extra (stolen, may be NULL) is merged in (e.g. "errors", "reasons").
  */
 void req_problem(struct req *r, int status, const char *code, const char *detail, json_t *extra);
+/* The problem+json text req_problem would send (caller frees). */
+char *problem_text(struct req *r, int status, const char *code, const char *detail, json_t *extra);
 /* 422 with one field error: {"errors":[{"pointer":..,"message":..}]}. */
 void req_field_error(struct req *r, const char *pointer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

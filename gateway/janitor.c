@@ -89,6 +89,20 @@ static void due_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 		log_info("janitor: %d dossier(s) past their maximum duration flagged for return", PQntuples(r));
 }
 
+static void purged(struct pgjob *job, enum pgjob_status st, void *arg)
+{
+	if (st != PGJOB_OK)
+		log_warn("janitor: purging old idempotency keys failed; retried on the next run");
+}
+
+/* Keys are kept at least 24 hours (the draft's advice); older than 48 hours they go. */
+static void purge_idempotency_keys(struct janitor *j)
+{
+	struct pgjob *job = pgjob_create(false);
+	pgjob_add(job, "DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'", 0, NULL);
+	pgpool_submit(j->srv->pool, job, purged, j);
+}
+
 static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct janitor *j = arg;
@@ -107,6 +121,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		       "WHERE d.deadline < $1::date AND d.flagged_for_return_at IS NULL "
 		       "ORDER BY d.deadline LIMIT $2::int", 2, p);
 	pgpool_submit(j->srv->pool, job, due_loaded, j);
+	purge_idempotency_keys(j);
 }
 
 struct janitor *janitor_create(struct server *srv)

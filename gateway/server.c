@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "http.h"
+#include "idempotency.h"
 #include "janitor.h"
 #include "log.h"
 #include "metrics.h"
@@ -85,6 +86,7 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->committer = committer_create(srv->base, srv->pool, srv->chain, srv->cfg->commit_batch_max);
 	srv->auth = auth_create(srv->pool, 2000);
 	srv->metrics = metrics_create();
+	srv->idem = idem_table_create();
 	start_outbox(srv);
 	srv->janitor = janitor_create(srv);
 	srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
@@ -108,6 +110,7 @@ static void stop(struct server *srv)
 	committer_free(srv->committer);
 	auth_free(srv->auth);
 	metrics_free(srv->metrics);
+	idem_table_free(srv->idem);
 	if (srv->sigint)
 		event_free(srv->sigint);
 	if (srv->sigterm)

@@ -13,6 +13,7 @@
 
 struct metrics;
 struct janitor;
+struct idem_table;
 
 struct server {
 	const struct config *cfg;
@@ -24,6 +25,7 @@ struct server {
 	struct outbox *outbox;
 	struct metrics *metrics;
 	struct janitor *janitor;
+	struct idem_table *idem;
 	struct event *sigint, *sigterm;
 	unsigned long long next_req_id;
 	int chain;

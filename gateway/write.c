@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "committer.h"
+#include "idempotency.h"
 #include "mem.h"
 #include "outbox.h"
 #include "server.h"
@@ -45,6 +46,9 @@ struct write_op {
 	int status_ok;
 	json_t *reply;
 	bool refusal; /* the recorded thing is a refusal: answer 422 with reply as reasons */
+	char *answer; /* the answer as rendered at build time, stored for Idempotency-Key */
+	int answer_status;
+	const char *answer_ctype;
 };
 
 static char *dup_or_null(const char *s)
@@ -148,7 +152,28 @@ static void write_free(struct write_op *w)
 	free(w->creditor);
 	free(w->payload);
 	json_decref(w->reply);
+	free(w->answer);
 	free(w);
+}
+
+/* The exact answer for a commit at audit seq: 2xx JSON, or a recorded refusal's 422. */
+static void render_answer(struct write_op *w, long long seq)
+{
+	free(w->answer);
+	if (w->refusal) {
+		w->answer = problem_text(w->r, 422, "fact_refused",
+					 "the fact breaks a rule; it is recorded as refused",
+					 json_pack("{s:O, s:I}", "reasons", w->reply, "audit_seq", (json_int_t)seq));
+		w->answer_status = 422;
+		w->answer_ctype = "application/problem+json";
+		return;
+	}
+	json_object_set_new(w->reply, "audit_seq", json_integer(seq));
+	w->answer = json_dumps(w->reply, JSON_COMPACT);
+	if (!w->answer)
+		abort();
+	w->answer_status = w->status_ok;
+	w->answer_ctype = "application/json";
 }
 
 static void build(void *arg, const struct commit_ctx *ctx, const char **kind, const char **subject,
@@ -161,6 +186,8 @@ static void build(void *arg, const struct commit_ctx *ctx, const char **kind, co
 	for (int i = 0; i < w->n_notes; i++)
 		outbox_enqueue(ctx->job, w->notes[i].target_kind, w->notes[i].target_id,
 			       w->notes[i].url, w->notes[i].type, w->notes[i].payload);
+	render_answer(w, ctx->seq);
+	idem_record(w->r, ctx->job, w->answer_status, w->answer_ctype, w->answer);
 	*kind = w->kind;
 	*subject = w->subject;
 	*creditor = w->creditor;
@@ -172,19 +199,14 @@ static void done(void *arg, enum commit_status st, const struct commit_ctx *ctx,
 {
 	struct write_op *w = arg;
 	struct req *r = w->r;
-	if (st != COMMIT_OK && st != COMMIT_UNAVAILABLE && mapped_error(w, sqlstate, error)) {
+	if ((st == COMMIT_DUPLICATE && idem_lost_race(r, error)) ||
+	    (st != COMMIT_OK && st != COMMIT_UNAVAILABLE && mapped_error(w, sqlstate, error))) {
 		write_free(w);
 		return;
 	}
 	switch (st) {
 	case COMMIT_OK:
-		if (w->refusal) {
-			req_problem(r, 422, "fact_refused", "the fact breaks a rule; it is recorded as refused",
-				    json_pack("{s:O, s:I}", "reasons", w->reply, "audit_seq", (json_int_t)ctx->seq));
-			break;
-		}
-		json_object_set_new(w->reply, "audit_seq", json_integer(ctx->seq));
-		req_reply_json(r, w->status_ok, json_incref(w->reply));
+		req_reply_raw(r, w->answer_status, w->answer_ctype, w->answer, strlen(w->answer));
 		if (r->srv->outbox && w->n_notes)
 			outbox_kick(r->srv->outbox);
 		break;

@@ -205,3 +205,17 @@ BEGIN
     END IF;
 END
 $$;
+
+-- Idempotency-Key (IETF httpapi draft): the first answer to (principal, key), stored in the
+-- same transaction as the change it reports, replayed byte for byte. Kept at least 24 hours.
+CREATE TABLE idempotency_keys (
+    principal_id   bigint NOT NULL,
+    key            text NOT NULL,
+    request_sha256 text NOT NULL,
+    status         int NOT NULL,
+    content_type   text NOT NULL,
+    response       text NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (principal_id, key)
+);
+CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);

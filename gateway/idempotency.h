@@ -1,0 +1,39 @@
+/* idempotency.h - Idempotency-Key on POST: replay the first answer, refuse a changed body. */
+#ifndef FAIRGATE_IDEMPOTENCY_H
+#define FAIRGATE_IDEMPOTENCY_H
+
+#include <stdbool.h>
+
+#include "pgpool.h"
+
+struct req;
+struct idem_table;
+
+/*
+ * The IETF httpapi draft's semantics, per principal:
+ *  - a key seen before with the same request: the stored answer, byte for byte;
+ *  - with another request (method, path or body differ): 422;
+ *  - while the first is still in flight in this process: 409;
+ *  - across processes, the loser of a race fails on the primary key inside its
+ *    own transaction (so its change is rolled back) and replays the winner's answer.
+ * The answer is stored in the SAME transaction as the change it reports, so a
+ * 2xx is never without its record and a retry after a crash finds it.
+ */
+struct idem_table *idem_table_create(void);
+void idem_table_free(struct idem_table *t);
+
+/*
+ * Called before the handler for a POST. Returns true when the handler should
+ * run (no key, or a key not seen before); false when the request was answered
+ * (replayed, 409, 422, 400 or 503). May complete asynchronously: then it
+ * calls run(r) itself and returns false.
+ */
+bool idem_begin(struct req *r, void (*run)(struct req *r));
+/* Adds the INSERT of the answer to a commit job (no-op without a key). */
+void idem_record(struct req *r, struct pgjob *job, int status, const char *ctype, const char *body);
+/* After a failed commit: true when the failure is a key recorded meanwhile; the answer is then replayed. */
+bool idem_lost_race(struct req *r, const char *error);
+/* Called when the request is freed: leaves the in-flight set. */
+void idem_end(struct req *r);
+
+#endif
