@@ -30,9 +30,11 @@ static void derive_letter(const struct contract_terms *t, const struct event *ev
 static void derive_contact(const struct contract_terms *t, const struct event *ev,
                            struct dossier_state *s)
 {
-	if (!contact_counts(t, ev))
+	int32_t day;
+	int sec;
+	amsterdam_split(ev->occurred_at, &day, &sec);
+	if (!contact_counts(t, ev, day, sec))
 		return;
-	int32_t day = amsterdam_day(ev->occurred_at);
 	if (s->last_contact_day == CALDATE_NONE || day > s->last_contact_day)
 		s->last_contact_day = day;
 	if (day < s->today - t->contact.within_days)

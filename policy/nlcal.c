@@ -11,28 +11,44 @@ static int32_t last_sunday(int year, int month, int days_in_month)
 /*
  * Offset of Amsterdam from UTC at instant t: +2h (CEST) from the last Sunday
  * of March 01:00 UTC up to (not including) the last Sunday of October 01:00
- * UTC, +1h (CET) otherwise. EU rule, in force since 1996.
+ * UTC, +1h (CET) otherwise. EU rule, in force since 1996. Only March and
+ * October need the exact switch moment.
  */
 static int amsterdam_offset(int64_t t)
 {
 	int y, m, d;
 	int64_t day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
 	caldate_to_ymd((int32_t)day, &y, &m, &d);
+	if (m != 3 && m != 10)
+		return (m > 3 && m < 10) ? 7200 : 3600;
 	int64_t start = (int64_t)last_sunday(y, 3, 31) * 86400 + 3600;
 	int64_t end = (int64_t)last_sunday(y, 10, 31) * 86400 + 3600;
 	return (t >= start && t < end) ? 7200 : 3600;
 }
 
-int32_t amsterdam_day(int64_t t)
+/* The Amsterdam calendar day and seconds since local midnight of instant t. */
+void amsterdam_split(int64_t t, int32_t *day, int *sec)
 {
 	int64_t local = t + amsterdam_offset(t);
-	return (int32_t)(local >= 0 ? local / 86400 : -((-local + 86399) / 86400));
+	int64_t dd = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+	*day = (int32_t)dd;
+	*sec = (int)(local - dd * 86400);
+}
+
+int32_t amsterdam_day(int64_t t)
+{
+	int32_t day;
+	int sec;
+	amsterdam_split(t, &day, &sec);
+	return day;
 }
 
 int amsterdam_seconds_of_day(int64_t t)
 {
-	int64_t local = t + amsterdam_offset(t);
-	return (int)(local - (int64_t)amsterdam_day(t) * 86400);
+	int32_t day;
+	int sec;
+	amsterdam_split(t, &day, &sec);
+	return sec;
 }
 
 /* Easter Sunday (Gregorian computus, Meeus/Jones/Butcher). */
@@ -84,13 +100,21 @@ bool nlcal_is_sunday_or_holiday(int32_t day)
 	return caldate_weekday(day) == 6 || nl_public_holiday(day);
 }
 
-/* R18: before 07:00, from 20:00, on a Sunday or a public holiday, local time. */
-bool nlcal_outside_contact_hours(int64_t t)
+/* R18 on local time: before 07:00, from 20:00, on a Sunday or a public holiday. */
+bool nlcal_outside_hours_local(int32_t day, int sec)
 {
-	int sec = amsterdam_seconds_of_day(t);
 	if (sec < 7 * 3600 || sec >= 20 * 3600)
 		return true;
-	return nlcal_is_sunday_or_holiday(amsterdam_day(t));
+	return nlcal_is_sunday_or_holiday(day);
+}
+
+/* R18 on a UTC instant. */
+bool nlcal_outside_contact_hours(int64_t t)
+{
+	int32_t day;
+	int sec;
+	amsterdam_split(t, &day, &sec);
+	return nlcal_outside_hours_local(day, sec);
 }
 
 /*

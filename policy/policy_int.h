@@ -16,6 +16,8 @@ struct rule_ctx {
 };
 
 /* Calendar helpers (nlcal.c). */
+void amsterdam_split(int64_t t, int32_t *day, int *sec);
+bool nlcal_outside_hours_local(int32_t day, int sec);
 int32_t nlcal_easter(int year);
 bool nlcal_is_sunday_or_holiday(int32_t day);
 /* R18: true when a contact at UTC instant t falls outside allowed hours. */
@@ -69,8 +71,12 @@ void rule_r16_partner_kind(const struct rule_ctx *c, struct decision *out);
 void rule_r17_title(const struct rule_ctx *c, struct decision *out);
 void rule_r18_hours(const struct rule_ctx *c, const struct event *ev, struct decision *out);
 
-/* Shared by derive.c and rule_contact.c: does this contact count for R03? */
-bool contact_counts(const struct contract_terms *t, const struct event *ev);
+/*
+ * Shared by derive.c and rule_contact.c: does this contact count for R03?
+ * day and sec are the event's Amsterdam day and seconds since midnight.
+ */
+bool contact_counts(const struct contract_terms *t, const struct event *ev, int32_t day,
+                    int sec);
 /* Shared by derive.c and rule_letters.c. */
 bool template_approved(const struct contract_terms *t, const char *tmpl);
 

@@ -6,14 +6,15 @@
  * on a channel the contract lists, made in allowed hours (R18). The gateway
  * refuses contacts outside those hours, so the last test is defence only.
  */
-bool contact_counts(const struct contract_terms *t, const struct event *ev)
+bool contact_counts(const struct contract_terms *t, const struct event *ev, int32_t day,
+                    int sec)
 {
 	if (ev->type != EVENT_CONTACT_ATTEMPT && ev->type != EVENT_PERSONAL_CONTACT)
 		return false;
 	if ((unsigned)ev->channel >= CHANNEL__COUNT ||
 	    !(t->contact.channels & (1u << ev->channel)))
 		return false;
-	return !nlcal_outside_contact_hours(ev->occurred_at);
+	return !nlcal_outside_hours_local(day, sec);
 }
 
 /*

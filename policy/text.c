@@ -16,10 +16,20 @@ static void put_char(struct out *o, char ch)
 		o->buf[o->len++] = ch;
 }
 
+/* Copies n bytes, or as many as fit before the terminating NUL. */
+static void put_mem(struct out *o, const char *s, size_t n)
+{
+	size_t room = o->cap - 1 - o->len;
+	if (n > room)
+		n = room;
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
 static void put_str(struct out *o, const char *s)
 {
-	while (s != NULL && *s != '\0')
-		put_char(o, *s++);
+	if (s != NULL)
+		put_mem(o, s, strlen(s));
 }
 
 /* Digits of v >= 0, with a thousands separator sep (0 for none). */
@@ -88,7 +98,10 @@ static void format_into(struct out *o, const char *fmt, va_list ap)
 {
 	for (const char *p = fmt; *p != '\0'; p++) {
 		if (*p != '%' || p[1] == '\0') {
-			put_char(o, *p);
+			const char *q = strchr(p + 1, '%');
+			size_t n = q != NULL ? (size_t)(q - p) : strlen(p);
+			put_mem(o, p, n);
+			p += n - 1;
 			continue;
 		}
 		switch (*++p) {
@@ -121,6 +134,8 @@ static void format_into(struct out *o, const char *fmt, va_list ap)
 static void append_v(char *buf, size_t cap, const char *fmt, va_list ap)
 {
 	struct out o = {buf, cap, strlen(buf)};
+	if (o.len + 1 >= cap)
+		return;
 	format_into(&o, fmt, ap);
 }
 
