@@ -70,12 +70,13 @@ static void put_money(struct out *o, int64_t cents, bool dutch)
 	put_char(o, (char)('0' + abs % 10));
 }
 
-static const char *const months_nl[12] = {"januari",   "februari", "maart",    "april",
-                                          "mei",       "juni",     "juli",     "augustus",
-                                          "september", "oktober",  "november", "december"};
-static const char *const months_en[12] = {"January",   "February", "March",    "April",
-                                          "May",       "June",     "July",     "August",
-                                          "September", "October",  "November", "December"};
+/* Month names: [0] Dutch, [1] English. */
+static const char *const month_names[2][12] = {
+    {"januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september",
+     "oktober", "november", "december"},
+    {"January", "February", "March", "April", "May", "June", "July", "August", "September",
+     "October", "November", "December"},
+};
 
 /* "5 december 2026" or "5 December 2026". */
 static void put_date(struct out *o, int32_t day, bool dutch)
@@ -88,7 +89,7 @@ static void put_date(struct out *o, int32_t day, bool dutch)
 	caldate_to_ymd(day, &y, &m, &d);
 	put_int(o, d);
 	put_char(o, ' ');
-	put_str(o, (dutch ? months_nl : months_en)[m - 1]);
+	put_str(o, month_names[dutch ? 0 : 1][m - 1]);
 	put_char(o, ' ');
 	put_int(o, y);
 }
