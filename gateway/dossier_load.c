@@ -26,8 +26,8 @@ static const char *const SQL[] = {
 	[Q_PARTNER] = "SELECT p.doc FROM partners p JOIN dossiers d ON d.partner_id = p.id WHERE d.id = $1",
 	[Q_EVENTS] = "SELECT e.id, e.body, e.reporter, e.recorded_at FROM events e "
 		     "WHERE e.dossier_id = $1 ORDER BY e.occurred_at, e.id",
-	[Q_ALLOWED] = "SELECT action, extract(epoch FROM decided_at)::bigint, coalesce(amount_cents, 0) "
-		      "FROM decisions WHERE dossier_id = $1 AND outcome = 'allow' ORDER BY decided_at",
+	[Q_ALLOWED] = "SELECT action, extract(epoch FROM decided_at)::bigint, coalesce(amount_cents, 0), "
+		      "coalesce((request->>'extend_days')::int, 0) FROM decisions WHERE dossier_id = $1 AND outcome = 'allow' ORDER BY decided_at",
 	[Q_EXCEPTIONS] = "SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x JOIN dossiers d "
 			 "ON d.contract_id = x.contract_id AND d.partner_id = x.partner_id "
 			 "WHERE d.id = $1 ORDER BY x.id, x.version DESC",
@@ -145,6 +145,9 @@ static bool read_allowed(const PGresult *r, struct dossier_ctx *c)
 			return false;
 		c->allowed[i].decided_at = atoll(PQgetvalue(r, i, 1));
 		c->allowed[i].amount_cents = atoll(PQgetvalue(r, i, 2));
+		c->allowed[i].extend_days = atoi(PQgetvalue(r, i, 3));
+		if (c->allowed[i].action == ACTION_EXTEND_DURATION && c->allowed[i].extend_days == 0)
+			c->allowed[i].extend_days = POLICY_EXTEND_DEFAULT_DAYS;
 	}
 	c->dossier.allowed = c->allowed;
 	c->dossier.n_allowed = (size_t)n;
