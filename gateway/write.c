@@ -206,9 +206,9 @@ static void done(void *arg, enum commit_status st, const struct commit_ctx *ctx,
 	}
 	switch (st) {
 	case COMMIT_OK:
-		req_reply_raw(r, w->answer_status, w->answer_ctype, w->answer, strlen(w->answer));
 		if (r->srv->outbox && w->n_notes)
 			outbox_kick(r->srv->outbox);
+		req_reply_raw(r, w->answer_status, w->answer_ctype, w->answer, strlen(w->answer));
 		break;
 	case COMMIT_DUPLICATE:
 		req_problem(r, 409, w->dup_code, w->dup_detail, NULL);
