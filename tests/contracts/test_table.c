@@ -96,7 +96,7 @@ static bool read_exception(const json_t *doc, struct contract_errors *errs)
 static json_t *validate(const char *kind, const json_t *doc)
 {
 	struct contract_errors errs;
-	bool ok;
+	bool ok = false;
 
 	if (strcmp(kind, "contract") == 0)
 		ok = read_contract(doc, &errs);
