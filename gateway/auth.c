@@ -33,6 +33,15 @@ bool role_parse(const char *s, enum role *out)
 	return false;
 }
 
+bool principal_sees(const struct principal *p, const char *creditor_id, const char *partner_id)
+{
+	if (p->role & (ROLE_CREDITOR | ROLE_MONITOR))
+		return strcmp(p->creditor_id, creditor_id) == 0;
+	if (p->role & ROLE_PARTNER)
+		return strcmp(p->partner_id, partner_id) == 0;
+	return false;
+}
+
 static void to_hex(const unsigned char *in, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";

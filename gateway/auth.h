@@ -42,6 +42,12 @@ void auth_token_hash(const char *token, char hash[AUTH_HASH_HEX]);
 bool auth_principal_add(const char *conninfo, const struct principal *p,
 			char token[AUTH_TOKEN_LEN + 1], char *err, size_t errlen);
 
+/*
+ * Scope: a creditor sees its own records, a monitor those of the creditor it
+ * is granted, an agency or bailiff those handed to it; the operator none.
+ */
+bool principal_sees(const struct principal *p, const char *creditor_id, const char *partner_id);
+
 struct auth;
 struct auth *auth_create(struct pgpool *pool, int cache_ttl_ms);
 void auth_free(struct auth *a);

@@ -59,9 +59,7 @@ static void contract_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 		return;
 	}
 	bool visible = PQntuples(res) == 1 &&
-		       ((r->who.role & (ROLE_CREDITOR | ROLE_MONITOR) &&
-			 strcmp(PQgetvalue(res, 0, 1), r->who.creditor_id) == 0) ||
-			(r->who.role & ROLE_PARTNER && strcmp(PQgetvalue(res, 0, 2), r->who.partner_id) == 0));
+		       principal_sees(&r->who, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
 	if (!visible) {
 		req_problem(r, 404, "not_found", "no such contract (or version) visible to you", NULL);
 		return;
