@@ -154,7 +154,8 @@ static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 	} else {
 		if (st == PGJOB_UNAVAILABLE)
 			c->head_unknown = true; /* the COMMIT may or may not have happened */
-		log_warn("commit failed: %s", pgjob_error(job));
+		/* SQLSTATE only: the server's text may quote key values */
+		log_info("commit of %d unit(s) failed: SQLSTATE %s", n, pgjob_sqlstate(job)[0] ? pgjob_sqlstate(job) : "none");
 		finish_list(c, batch, status_of(st, pgjob_sqlstate(job)), pgjob_sqlstate(job),
 			    pgjob_error(job));
 	}
