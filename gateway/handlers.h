@@ -22,6 +22,9 @@ void h_event_create(struct req *r);
 /* h_escalations.c */
 void h_escalation_create(struct req *r);
 void h_decision_get(struct req *r);
+/* h_docs.c */
+void h_openapi(struct req *r);
+void h_outbox_list(struct req *r);
 /* h_audit.c */
 void h_audit_list(struct req *r);
 

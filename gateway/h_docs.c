@@ -1,0 +1,50 @@
+/* h_docs.c - GET /openapi.json (the embedded API document) and GET /v1/outbox (deliveries). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "outbox.h"
+#include "server.h"
+
+extern const char openapi_doc[];
+extern const size_t openapi_doc_len;
+
+void h_openapi(struct req *r)
+{
+	req_reply_raw(r, 200, "application/json", openapi_doc, openapi_doc_len);
+}
+
+static void outbox_listed(json_t *rows, const char *error, void *arg)
+{
+	struct req *r = arg;
+	if (!rows) {
+		req_problem(r, 503, "unavailable", error ? error : "the database is unavailable", NULL);
+		return;
+	}
+	req_reply_json(r, 200, json_pack("{s:O}", "deliveries", rows)); /* rows are borrowed */
+}
+
+/*
+ * GET /v1/outbox?status=&after_id=&limit=: admin sees all deliveries, creditors
+ * and partners their own; rows carry no url and no payload (no debtor data).
+ */
+void h_outbox_list(struct req *r)
+{
+	const char *after = req_query(r, "after_id"), *limit = req_query(r, "limit");
+	struct outbox_query q = {
+		.status = req_query(r, "status"),
+		.after_id = after ? atoll(after) : 0,
+		.limit = limit ? atoi(limit) : 0,
+	};
+	if (r->who.role == ROLE_CREDITOR) {
+		q.target_kind = "creditor";
+		q.target_id = r->who.creditor_id;
+	} else if (r->who.role & ROLE_PARTNER) {
+		q.target_kind = "partner";
+		q.target_id = r->who.partner_id;
+	}
+	if (!r->srv->outbox || !outbox_list(r->srv->outbox, &q, outbox_listed, r))
+		req_problem(r, 400, "bad_query",
+			    "status must be pending, delivered, dead or no_endpoint; after_id >= 0; limit 1..500",
+			    NULL);
+}
