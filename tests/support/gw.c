@@ -40,11 +40,11 @@ const char *gw_run_id(void)
 	return id;
 }
 
-static void child_exec(const struct gw *g, const char *const *env)
+static void child_exec(const struct gw *g, const char *const *env, bool append)
 {
 	char listen[64];
 	snprintf(listen, sizeof(listen), "127.0.0.1:%d", g->port);
-	int fd = open(g->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fd = open(g->log_path, O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0600);
 	if (fd >= 0) {
 		dup2(fd, 2);
 		close(fd);
@@ -56,6 +56,8 @@ static void child_exec(const struct gw *g, const char *const *env)
 	execl(g->binary, g->binary, "serve", (char *)NULL);
 	_exit(127);
 }
+
+static bool spawn_ready(struct gw *g, const char *const *env, bool append);
 
 bool gw_start(struct gw *g, const char *binary, const char *const *env)
 {
@@ -69,9 +71,17 @@ bool gw_start(struct gw *g, const char *binary, const char *const *env)
 	g->port = free_port();
 	snprintf(g->base, sizeof(g->base), "http://127.0.0.1:%d", g->port);
 	snprintf(g->log_path, sizeof(g->log_path), "/tmp/fairgate-test-%d-%d.log", (int)getpid(), g->port);
+	return spawn_ready(g, env, false);
+}
+
+/* Forks the gateway on g->port and waits until /readyz answers 200. */
+static bool spawn_ready(struct gw *g, const char *const *env, bool append)
+{
 	g->pid = fork();
+	if (g->pid < 0)
+		return false;
 	if (g->pid == 0)
-		child_exec(g, env);
+		child_exec(g, env, append);
 	for (int i = 0; i < 300; i++) {
 		struct http_reply r;
 		if (gw_http(g, "GET", "/readyz", NULL, NULL, NULL, &r) && r.status == 200) {
@@ -101,7 +111,23 @@ bool gw_stop(struct gw *g)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-int gw_cli(const struct gw *g, const char *const *args, char *out, size_t outlen)
+bool gw_restart(struct gw *g, const char *const *env)
+{
+	if (g->pid > 0)
+		return false;
+	return spawn_ready(g, env, true);
+}
+
+bool gw_kill9(struct gw *g)
+{
+	if (g->pid <= 0 || kill(g->pid, SIGKILL) != 0 || waitpid(g->pid, NULL, 0) != g->pid)
+		return false;
+	g->pid = 0;
+	return true;
+}
+
+/* Runs the fairgate binary with args and, when private, without a database URL. */
+static int run_cli(const struct gw *g, const char *const *args, char *out, size_t outlen, bool private_db)
 {
 	int pipefd[2];
 	if (pipe(pipefd) != 0)
@@ -113,7 +139,10 @@ int gw_cli(const struct gw *g, const char *const *args, char *out, size_t outlen
 			argv[i + 1] = args[i];
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
-		setenv("FAIRGATE_DATABASE_URL", g->db_url, 1);
+		if (private_db)
+			unsetenv("FAIRGATE_DATABASE_URL");
+		else
+			setenv("FAIRGATE_DATABASE_URL", g->db_url, 1);
 		execv(g->binary, (char *const *)argv);
 		_exit(127);
 	}
@@ -129,8 +158,20 @@ int gw_cli(const struct gw *g, const char *const *args, char *out, size_t outlen
 		out[n] = '\0';
 	close(pipefd[0]);
 	int status;
-	waitpid(pid, &status, 0);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int gw_db(const struct gw *g, const char *verb)
+{
+	const char *args[] = {"db", verb, NULL};
+	return run_cli(g, args, NULL, 0, true);
+}
+
+int gw_cli(const struct gw *g, const char *const *args, char *out, size_t outlen)
+{
+	return run_cli(g, args, out, outlen, false);
 }
 
 bool gw_token(const struct gw *g, const char *role, const char *name, const char *creditor,
@@ -226,4 +267,134 @@ char *gw_read_log(const struct gw *g)
 		s[0] = '\0';
 	fclose(f);
 	return s;
+}
+
+const char *gw_log_leak(const struct gw *g, const char *const *secrets)
+{
+	char *log = gw_read_log(g);
+	const char *found = NULL;
+	for (int i = 0; log && secrets[i] && !found; i++)
+		if (secrets[i][0] && strstr(log, secrets[i]))
+			found = secrets[i];
+	free(log);
+	return found;
+}
+
+/* ---- concurrent batches over libcurl multi ---- */
+
+struct pending {
+	struct gw_call *call;
+	struct buf b;
+	struct curl_slist *h;
+};
+
+static double ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1e3 + (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static CURL *call_handle(struct gw_call *c, struct pending *p)
+{
+	char url[256], auth[160], key[96];
+	CURL *h = curl_easy_init();
+	if (!h)
+		return NULL;
+	snprintf(url, sizeof(url), "%s%s", c->g->base, c->path);
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, c->method);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &p->b);
+	curl_easy_setopt(h, CURLOPT_PRIVATE, p);
+	if (c->token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", c->token);
+		p->h = curl_slist_append(p->h, auth);
+	}
+	if (c->body[0]) {
+		p->h = curl_slist_append(p->h, "Content-Type: application/json");
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
+	}
+	if (c->idem_key[0]) {
+		snprintf(key, sizeof(key), "Idempotency-Key: %s", c->idem_key);
+		p->h = curl_slist_append(p->h, key);
+	}
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, p->h);
+	return h;
+}
+
+/* Files the outcome of every finished transfer; returns how many finished. */
+static int reap(CURLM *m, const struct timespec *t0)
+{
+	int left, done = 0;
+	CURLMsg *msg;
+	while ((msg = curl_multi_info_read(m, &left))) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		struct pending *p = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&p);
+		struct gw_call *c = p->call;
+		c->curl_rc = (int)msg->data.result;
+		c->ended_ms = ms_since(t0);
+		if (msg->data.result == CURLE_OK) {
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &c->status);
+			c->resp = p->b.data;
+		} else {
+			free(p->b.data);
+		}
+		curl_multi_remove_handle(m, msg->easy_handle);
+		curl_easy_cleanup(msg->easy_handle);
+		curl_slist_free_all(p->h);
+		free(p);
+		done++;
+	}
+	return done;
+}
+
+int gw_http_batch(struct gw_call *calls, int n, int parallel, bool (*tick)(void *arg, double ms),
+		  void *arg)
+{
+	struct timespec t0;
+	CURLM *m = curl_multi_init();
+	int next = 0, flight = 0, running = 0;
+	bool adding = true;
+	if (!m)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (flight > 0 || (adding && next < n)) {
+		if (tick && adding && !tick(arg, ms_since(&t0)))
+			adding = false;
+		while (adding && next < n && flight < parallel) {
+			struct pending *p = calloc(1, sizeof(*p));
+			struct gw_call *c = &calls[next++];
+			p->call = c;
+			p->b.data = calloc(1, 1);
+			CURL *h = call_handle(c, p);
+			if (!p->b.data || !h || curl_multi_add_handle(m, h) != CURLM_OK)
+				abort(); /* the test cannot run at all */
+			c->started = true;
+			c->started_ms = ms_since(&t0);
+			flight++;
+		}
+		curl_multi_perform(m, &running);
+		flight -= reap(m, &t0);
+		if (flight > 0)
+			curl_multi_poll(m, NULL, 0, 5, NULL);
+	}
+	curl_multi_cleanup(m);
+	return next;
+}
+
+void gw_calls_free(struct gw_call *calls, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(calls[i].resp);
+		calls[i].resp = NULL;
+	}
+}
+
+bool gw_call_acked(const struct gw_call *c)
+{
+	return c->resp && c->status >= 200 && c->status < 300;
 }

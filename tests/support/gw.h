@@ -31,6 +31,15 @@ struct http_reply {
 bool gw_start(struct gw *g, const char *binary, const char *const *env);
 /* SIGTERM and wait; true when it exited with status 0. */
 bool gw_stop(struct gw *g);
+/* Starts the stopped gateway again on the same port, appending to the same log. */
+bool gw_restart(struct gw *g, const char *const *env);
+/* SIGKILL and reap: a crash, nothing flushed, no shutdown path runs. */
+bool gw_kill9(struct gw *g);
+/*
+ * Runs `fairgate db start|stop` on the private cluster named by the inherited
+ * FAIRGATE_DATA_DIR and FAIRGATE_PRIVATE_PG_PORT (no database URL); exit status.
+ */
+int gw_db(const struct gw *g, const char *verb);
 /* Runs `fairgate principal add ...` and returns the token (static buffer per call site copy). */
 bool gw_token(const struct gw *g, const char *role, const char *name, const char *creditor,
 	      const char *partner, char token[80]);
@@ -44,5 +53,36 @@ const char *gw_run_id(void);
 int gw_cli(const struct gw *g, const char *const *args, char *out, size_t outlen);
 /* The whole log file of the gateway (owned). */
 char *gw_read_log(const struct gw *g);
+/* The first of the NULL-terminated secrets that occurs in the gateway's log, or NULL. */
+const char *gw_log_leak(const struct gw *g, const char *const *secrets);
+
+/* One request of a concurrent batch; the test fills the first block. */
+struct gw_call {
+	const struct gw *g;
+	const char *method;
+	const char *token;
+	char path[160];
+	char body[512];     /* empty: no body */
+	char idem_key[64];  /* empty: no Idempotency-Key */
+	bool started;       /* sent (the batch may stop before) */
+	int curl_rc;        /* CURLcode of the transfer */
+	long status;        /* 0 when no answer came */
+	char *resp;         /* the answer's body (owned), NULL without an answer */
+	double started_ms;  /* since the batch began */
+	double ended_ms;
+};
+
+/*
+ * Runs the calls with at most `parallel` in flight (libcurl multi). Before
+ * each poll, tick(arg, ms since start) runs when given; once it returns false
+ * no further call starts, and the batch ends when the started ones are done.
+ * Returns the number of calls started.
+ */
+int gw_http_batch(struct gw_call *calls, int n, int parallel, bool (*tick)(void *arg, double ms),
+		  void *arg);
+/* Frees the answers of n calls. */
+void gw_calls_free(struct gw_call *calls, int n);
+/* A 2xx answer came. */
+bool gw_call_acked(const struct gw_call *c);
 
 #endif
