@@ -70,6 +70,7 @@ static void handover_commit(struct req *r, struct handover_state *s, int32_t dea
 			"principal_cents, currency, due_date, phase, shortened_track, flags, handed_over_at, "
 			"deadline) VALUES ($1, $2, $3, $4, $5, $6::bigint, 'EUR', $7::date, $8, $9::boolean, "
 			"$10::text[], $11::timestamptz, $12::date)", 12, p);
+	write_op_sql(w, "SELECT fairgate_kpi_handover($1)", 1, p); /* KPI counters (sql/003_kpi.sql) */
 	write_op_audit(w, "dossier.handed_over", h->id, cr,
 		       dossier_json(h, &s->contract, cr, deadline, false));
 	write_op_notify(w, "partner", s->partner.id, s->partner.webhook_url, "dossier.handed_over",
@@ -213,6 +214,8 @@ static void event_refused(struct req *r, struct dossier_ctx *c, const struct eve
 	const char *p[] = {c->id, c->partner.id, c->creditor_id, event_type_name(ev->type), rules, at, body};
 	struct write_op *w = write_op_new(r);
 	write_op_sql(w, REFUSED_INSERT, 7, p);
+	/* KPI counters (sql/003_kpi.sql), same parameters as the row */
+	write_op_sql(w, "SELECT fairgate_kpi_refused($1, $2, $3, $4, $5::text[], $6::timestamptz, $7::jsonb)", 7, p);
 	write_op_audit(w, "event.refused", c->id, c->creditor_id,
 		       json_pack("{s:s, s:s, s:s}", "type", event_type_name(ev->type), "rules", rules,
 				 "occurred_at", at));
@@ -241,6 +244,8 @@ static void event_accept(struct req *r, struct dossier_ctx *c, const struct even
 	const char *pv[] = {c->id};
 	struct write_op *w = write_op_new(r);
 	write_op_sql(w, EVENT_INSERT, 6, p);
+	/* KPI counters (sql/003_kpi.sql), same parameters as the row */
+	write_op_sql(w, "SELECT fairgate_kpi_event($1, $2, $3::timestamptz, $4, $5::bigint, $6::jsonb)", 6, p);
 	write_op_sql(w, ev->type == EVENT_SUMMONS_SERVED
 			    ? "UPDATE dossiers SET version = version + 1, deadline = NULL WHERE id = $1"
 			    : "UPDATE dossiers SET version = version + 1 WHERE id = $1", 1, pv);

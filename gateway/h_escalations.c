@@ -103,6 +103,7 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 			   "rules, contract_id, contract_version, amount_cents, request, body, audit_chain, "
 			   "audit_seq, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::int, "
 			   "$10::bigint, $11::jsonb, $12, $13::int, $14::bigint, $15::timestamptz)", 15, pd);
+	pgjob_add(cc->job, "SELECT fairgate_kpi_decision($1)", 1, pd); /* KPI counters (sql/003_kpi.sql) */
 	if (e->dec.allow && e->er.action == ACTION_EXTEND_DURATION) {
 		char days[16];
 		snprintf(days, sizeof(days), "%d", e->er.extend_days ? e->er.extend_days : POLICY_EXTEND_DEFAULT_DAYS);

@@ -27,6 +27,10 @@ void h_openapi(struct req *r);
 void h_outbox_list(struct req *r);
 /* h_audit.c */
 void h_audit_list(struct req *r);
+/* h_kpi.c, h_reports.c */
+void h_kpi(struct req *r);
+void h_scorecard(struct req *r);
+void h_self_assessment(struct req *r);
 
 /* Shared: 422 with a list of field errors. */
 void reply_errors(struct req *r, const struct contract_errors *errs);

@@ -23,6 +23,9 @@ const struct route routes[] = {
 	{EVHTTP_REQ_POST, "/v1/dossiers/*/escalations", PA, h_escalation_create, "escalations.create"},
 	{EVHTTP_REQ_GET, "/v1/decisions/*", CR | PA | MO, h_decision_get, "decisions.get"},
 	{EVHTTP_REQ_GET, "/v1/audit", MO | AD, h_audit_list, "audit.list"},
+	{EVHTTP_REQ_GET, "/v1/kpi", CR | MO, h_kpi, "kpi"},
+	{EVHTTP_REQ_GET, "/v1/scorecard", CR | MO, h_scorecard, "scorecard"},
+	{EVHTTP_REQ_GET, "/v1/reports/self-assessment", CR | MO, h_self_assessment, "reports.self_assessment"},
 };
 
 const size_t n_routes = sizeof(routes) / sizeof(routes[0]);
