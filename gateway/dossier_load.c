@@ -4,13 +4,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "caldate.h"
 #include "log.h"
 #include "mem.h"
 #include "server.h"
 
-/* Statement order in the job; the first sets a consistent snapshot. */
+/*
+ * Statement order in the job; the first sets a consistent snapshot. simulate.c
+ * selects the same columns as of a past decision: keep the two in step.
+ */
 enum { Q_SNAPSHOT, Q_DOSSIER, Q_CONTRACT, Q_PARTNER, Q_EVENTS, Q_ALLOWED, Q_EXCEPTIONS };
 
 static const char *const SQL[] = {
@@ -170,35 +174,41 @@ static bool read_exceptions(const PGresult *r, struct dossier_ctx *c)
 	return true;
 }
 
-static enum load_status build(struct pgjob *job, struct dossier_ctx *c, int64_t now)
+enum load_status dossier_ctx_read(const char *id, const struct dossier_rows *rows, int64_t bound,
+				  struct dossier_ctx **out)
 {
-	const PGresult *d = pgjob_result(job, Q_DOSSIER);
-	if (!d || PQntuples(d) != 1)
-		return LOAD_NOT_FOUND;
-	if (!read_dossier(d, c) || !read_contract(pgjob_result(job, Q_CONTRACT), c) ||
-	    !read_partner(pgjob_result(job, Q_PARTNER), c) ||
-	    !read_events(pgjob_result(job, Q_EVENTS), c, now) ||
-	    !read_allowed(pgjob_result(job, Q_ALLOWED), c) ||
-	    !read_exceptions(pgjob_result(job, Q_EXCEPTIONS), c))
-		return LOAD_CORRUPT;
-	return LOAD_OK;
+	struct dossier_ctx *c = xcalloc(1, sizeof(*c));
+	enum load_status ls = LOAD_OK;
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	snprintf(c->dossier.id, sizeof(c->dossier.id), "%s", id);
+	if (!rows->dossier || PQntuples(rows->dossier) != 1)
+		ls = LOAD_NOT_FOUND;
+	else if (!read_dossier(rows->dossier, c) || (rows->contract && !read_contract(rows->contract, c)) ||
+		 !read_partner(rows->partner, c) || !read_events(rows->events, c, bound) ||
+		 !read_allowed(rows->allowed, c) || !read_exceptions(rows->exceptions, c))
+		ls = LOAD_CORRUPT;
+	if (ls != LOAD_OK) {
+		dossier_ctx_free(c);
+		c = NULL;
+	}
+	*out = c;
+	return ls;
 }
 
 static void loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct load *l = arg;
-	struct dossier_ctx *c = xcalloc(1, sizeof(*c));
+	struct dossier_ctx *c = NULL;
 	enum load_status ls = LOAD_UNAVAILABLE;
 	if (st == PGJOB_OK) {
-		snprintf(c->id, sizeof(c->id), "%s", l->id);
-		snprintf(c->dossier.id, sizeof(c->dossier.id), "%s", l->id);
-		ls = build(job, c, l->now);
+		struct dossier_rows rows = {pgjob_result(job, Q_DOSSIER), pgjob_result(job, Q_CONTRACT),
+					    pgjob_result(job, Q_PARTNER), pgjob_result(job, Q_EVENTS),
+					    pgjob_result(job, Q_ALLOWED), pgjob_result(job, Q_EXCEPTIONS)};
+		/* Stored facts were checked against the clock when recorded, so they are
+		 * bounded by the clock, not by now: a simulation loads as of a past moment. */
+		ls = dossier_ctx_read(l->id, &rows, (int64_t)time(NULL), &c);
 		if (ls == LOAD_CORRUPT)
 			log_error("dossier could not be read back from the database (corrupt row)");
-	}
-	if (ls != LOAD_OK) {
-		dossier_ctx_free(c);
-		c = NULL;
 	}
 	l->cb(l->arg, ls, c);
 	free(l);

@@ -3,6 +3,7 @@
 #define FAIRGATE_DOSSIER_LOAD_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 
 #include "auth.h"
 #include "input.h"
@@ -37,6 +38,20 @@ typedef void (*dossier_load_cb)(void *arg, enum load_status st, struct dossier_c
 /* Loads dossier id as of now; the callback owns ctx (free with dossier_ctx_free). */
 void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 void dossier_ctx_free(struct dossier_ctx *ctx);
+/*
+ * The rows a dossier is built from, one result per statement of dossier_load.c
+ * and with its columns (simulate.c selects them as of a past decision).
+ * contract may be NULL: the caller then supplies the contract itself.
+ */
+struct dossier_rows {
+	const PGresult *dossier, *contract, *partner, *events, *allowed, *exceptions;
+};
+/*
+ * Builds a dossier from its rows; no stored fact may lie beyond bound (plus a
+ * day). On LOAD_OK *out is the caller's; otherwise *out is NULL.
+ */
+enum load_status dossier_ctx_read(const char *id, const struct dossier_rows *rows, int64_t bound,
+				  struct dossier_ctx **out);
 /* True when principal p may read this dossier (creditor, its partner, a granted monitor). */
 bool dossier_visible(const struct dossier_ctx *ctx, const struct principal *p);
 /* The policy input for this dossier at now. */

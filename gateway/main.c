@@ -1,4 +1,4 @@
-/* main.c - the fairgate command line: serve, migrate, principal, contract, audit, db. */
+/* main.c - the fairgate command line: serve, migrate, principal, contract, audit, simulate, db. */
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 #include "migrate.h"
 #include "pgcluster.h"
 #include "server.h"
+#include "simulate.h"
 
 static void usage(void)
 {
@@ -23,6 +24,7 @@ static void usage(void)
 	      "  creditor set-webhook --creditor ID --url URL\n"
 	      "  contract check FILE...\n"
 	      "  audit verify\n"
+	      "  simulate --contract FILE [--since YYYY-MM-DD]\n"
 	      "  db start | db stop    (the private PostgreSQL under data_dir)\n"
 	      "Settings come from --config FILE and FAIRGATE_* environment variables\n"
 	      "(FAIRGATE_DATABASE_URL, FAIRGATE_LISTEN, FAIRGATE_DATA_DIR, ...).\n",
@@ -142,7 +144,7 @@ static int dispatch(struct config *cfg, int argc, char **argv)
 	if (strcmp(cmd, "audit") == 0)
 		return cmd_audit(cfg, argc - 1, argv + 1);
 	if (strcmp(cmd, "migrate") != 0 && strcmp(cmd, "principal") != 0 &&
-	    strcmp(cmd, "creditor") != 0) {
+	    strcmp(cmd, "creditor") != 0 && strcmp(cmd, "simulate") != 0) {
 		usage();
 		return 2;
 	}
@@ -152,6 +154,8 @@ static int dispatch(struct config *cfg, int argc, char **argv)
 		return cmd_migrate(cfg, conninfo);
 	if (strcmp(cmd, "principal") == 0)
 		return cli_principal(conninfo, argc - 1, argv + 1);
+	if (strcmp(cmd, "simulate") == 0)
+		return simulate_run(conninfo, argc - 1, argv + 1);
 	return cli_creditor(conninfo, argc - 1, argv + 1);
 }
 

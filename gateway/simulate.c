@@ -1,0 +1,287 @@
+/* simulate.c - replays recorded escalation decisions under another contract version. */
+#include "simulate.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caldate.h"
+#include "contract.h"
+#include "decision_json.h"
+#include "dossier_load.h"
+#include "input.h"
+#include "policy.h"
+
+/*
+ * The dossier as a decision saw it. decided_at is whole seconds, so the cut
+ * is the decision's audit record time (taken when its commit batch was built,
+ * after the dossier was read): facts recorded before it were seen, and a fact
+ * recorded between reading and committing would have failed the version check.
+ */
+#define CUT                                                                                    \
+	"WITH cut AS (SELECT d.dossier_id, coalesce(a.recorded_at, d.decided_at) AS at "       \
+	"FROM decisions d LEFT JOIN audit_log a "                                              \
+	"ON a.chain = d.audit_chain AND a.seq = d.audit_seq WHERE d.id = $1) "
+
+/* Prepared statements; each selects the columns of its twin in dossier_load.c. */
+enum { S_LIST, S_DOSSIER, S_PARTNER, S_EVENTS, S_ALLOWED, S_EXCEPTIONS, S__COUNT };
+
+static const char *const NAME[S__COUNT] = {"sim_list",   "sim_dossier", "sim_partner",
+                                           "sim_events", "sim_allowed", "sim_exceptions"};
+
+static const char *const SQL[S__COUNT] = {
+    [S_LIST] = "SELECT id, dossier_id, action, outcome, rules::text, request::text, "
+               "extract(epoch FROM decided_at)::bigint, contract_version FROM decisions "
+               "WHERE contract_id = $1 AND ($2::date IS NULL OR decided_at >= "
+               "($2::date::timestamp AT TIME ZONE "
+               "'Europe/Amsterdam')) ORDER BY decided_at, audit_chain, audit_seq",
+    /* $1 is the dossier id */
+    [S_DOSSIER] =
+        "SELECT d.creditor_id, d.debtor_ref, d.principal_cents, d.due_date::text, d.phase, "
+        "d.shortened_track, d.flags, extract(epoch FROM d.handed_over_at)::bigint, "
+        "d.version, coalesce(d.deadline::text, ''), d.flagged_for_return_at IS NOT NULL, "
+        "coalesce(c.webhook_url, '') FROM dossiers d LEFT JOIN creditors c "
+        "ON c.id = d.creditor_id WHERE d.id = $1",
+    [S_PARTNER] =
+        "SELECT p.doc FROM partners p JOIN dossiers d ON d.partner_id = p.id WHERE d.id = $1",
+    /* $1 is the decision id */
+    [S_EVENTS] = CUT "SELECT e.id, e.body, e.reporter, e.recorded_at FROM events e "
+                     "JOIN cut ON e.dossier_id = cut.dossier_id WHERE e.recorded_at <= cut.at "
+                     "ORDER BY e.occurred_at, e.id",
+    [S_ALLOWED] =
+        CUT "SELECT p.action, extract(epoch FROM p.decided_at)::bigint, "
+            "coalesce(p.amount_cents, 0), coalesce((p.request->>'extend_days')::int, 0) "
+            "FROM decisions p JOIN cut ON p.dossier_id = cut.dossier_id LEFT JOIN audit_log a "
+            "ON a.chain = p.audit_chain AND a.seq = p.audit_seq WHERE p.outcome = 'allow' "
+            "AND coalesce(a.recorded_at, p.decided_at) < cut.at ORDER BY p.decided_at",
+    [S_EXCEPTIONS] =
+        CUT "SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x JOIN dossiers d "
+            "ON d.contract_id = x.contract_id AND d.partner_id = x.partner_id "
+            "JOIN cut ON d.id = cut.dossier_id WHERE x.created_at <= cut.at "
+            "ORDER BY x.id, x.version DESC",
+};
+
+static const int NPARAMS[S__COUNT] = {2, 1, 1, 1, 1, 1};
+
+struct replay {
+	PGconn *conn;
+	const struct contract *contract;
+	int replayed, changed, skipped;
+};
+
+/* One recorded decision, as listed. */
+struct recorded {
+	const char *id, *dossier_id, *action, *outcome, *rules, *request;
+	int64_t decided_at;
+	const char *contract_version;
+};
+
+/* Reads and validates the contract file; prints its errors. */
+static bool read_contract_file(const char *path, struct contract *c)
+{
+	json_error_t jerr;
+	struct contract_errors errs;
+	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		fprintf(stderr, "%s:%d:%d: malformed JSON: %s\n", path, jerr.line, jerr.column,
+		        jerr.text);
+		return false;
+	}
+	bool ok = contract_from_json(doc, c, &errs);
+	json_decref(doc);
+	for (int i = 0; !ok && i < errs.count; i++)
+		fprintf(stderr, "%s: %s: %s\n", path,
+		        errs.items[i].pointer[0] ? errs.items[i].pointer : "/",
+		        errs.items[i].message);
+	if (!ok && errs.truncated)
+		fprintf(stderr, "%s: more errors were found than could be reported\n", path);
+	return ok;
+}
+
+static PGresult *run(struct replay *rp, int s, const char *const *params)
+{
+	PGresult *res = PQexecPrepared(rp->conn, NAME[s], NPARAMS[s], params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "fairgate simulate: database: %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Reads the dossier as decision d saw it; false on a database error (*c NULL if unreadable). */
+static bool load_as_of(struct replay *rp, const struct recorded *d, struct dossier_ctx **c)
+{
+	const char *pd[] = {d->dossier_id}, *px[] = {d->id};
+	PGresult *res[S__COUNT] = {NULL};
+	bool ok = true;
+	for (int s = S_DOSSIER; s < S__COUNT && ok; s++)
+		ok = (res[s] = run(rp, s, s <= S_PARTNER ? pd : px)) != NULL;
+	*c = NULL;
+	if (ok) {
+		struct dossier_rows rows = {res[S_DOSSIER], NULL,           res[S_PARTNER],
+		                            res[S_EVENTS],  res[S_ALLOWED], res[S_EXCEPTIONS]};
+		if (dossier_ctx_read(d->dossier_id, &rows, d->decided_at, c) != LOAD_OK)
+			fprintf(stderr,
+			        "fairgate simulate: %s: the dossier could not be read back\n",
+			        d->id);
+	}
+	for (int s = 0; s < S__COUNT; s++)
+		PQclear(res[s]);
+	return ok;
+}
+
+static bool read_request(const struct recorded *d, struct escalation_request *er)
+{
+	struct contract_errors errs;
+	json_t *body = json_loads(d->request, 0, NULL);
+	bool ok = body && escalation_read(body, er, &errs);
+	json_decref(body);
+	if (!ok)
+		fprintf(stderr, "fairgate simulate: %s: the stored request could not be read\n",
+		        d->id);
+	return ok;
+}
+
+/* Prints a decision that would change, with the new reasons. */
+static void print_change(const struct replay *rp, const struct recorded *d,
+                         const struct decision *dec, const char *rules)
+{
+	printf("%s dossier %s %s: v%s %s %s -> v%d %s %s: would change\n", d->id, d->dossier_id,
+	       d->action, d->contract_version, d->outcome, d->rules, rp->contract->version,
+	       dec->allow ? "allow" : "deny", rules);
+	for (int i = 0; i < dec->n_reasons; i++) {
+		const struct reason *r = &dec->reasons[i];
+		printf("    %s %s%s%s: %s\n", rule_code(r->rule), rule_name(r->rule),
+		       r->waived ? ", waived by " : "", r->waived ? r->exception_id : "",
+		       r->message_en);
+	}
+}
+
+/* Re-decides one recorded decision under the file's contract at its own moment. */
+static bool replay_one(struct replay *rp, const struct recorded *d)
+{
+	struct escalation_request er;
+	struct dossier_ctx *c;
+	struct policy_input in;
+	struct decision dec;
+	char rules[128];
+	if (!load_as_of(rp, d, &c))
+		return false;
+	if (!c || !read_request(d, &er)) {
+		rp->skipped++;
+		dossier_ctx_free(c);
+		return true;
+	}
+	c->contract = *rp->contract;
+	snprintf(c->contract.creditor_id, sizeof(c->contract.creditor_id), "%s",
+	         c->creditor_id);
+	c->has_contract = true;
+	dossier_policy_input(c, d->decided_at, &in);
+	policy_decide(&in, &er, &dec);
+	denying_rules_literal(&dec, rules, sizeof(rules));
+	rp->replayed++;
+	if (strcmp(dec.allow ? "allow" : "deny", d->outcome) != 0 ||
+	    strcmp(rules, d->rules) != 0) {
+		rp->changed++;
+		print_change(rp, d, &dec, rules);
+	}
+	dossier_ctx_free(c);
+	return true;
+}
+
+static bool replay_all(struct replay *rp, const char *since)
+{
+	const char *params[] = {rp->contract->id, since};
+	PGresult *list = run(rp, S_LIST, params);
+	bool ok = list != NULL;
+	for (int i = 0; ok && i < PQntuples(list); i++) {
+		struct recorded d = {PQgetvalue(list, i, 0),        PQgetvalue(list, i, 1),
+		                     PQgetvalue(list, i, 2),        PQgetvalue(list, i, 3),
+		                     PQgetvalue(list, i, 4),        PQgetvalue(list, i, 5),
+		                     atoll(PQgetvalue(list, i, 6)), PQgetvalue(list, i, 7)};
+		ok = replay_one(rp, &d);
+	}
+	PQclear(list);
+	return ok;
+}
+
+static bool exec_ok(PGconn *conn, const char *sql)
+{
+	PGresult *res = PQexec(conn, sql);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (!ok)
+		fprintf(stderr, "fairgate simulate: database: %s", PQresultErrorMessage(res));
+	PQclear(res);
+	return ok;
+}
+
+/* One read-only snapshot for the whole replay, and the statements prepared once. */
+static bool begin(PGconn *conn)
+{
+	if (!exec_ok(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+		return false;
+	for (int s = 0; s < S__COUNT; s++) {
+		PGresult *res = PQprepare(conn, NAME[s], SQL[s], NPARAMS[s], NULL);
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		if (!ok)
+			fprintf(stderr, "fairgate simulate: database: %s",
+			        PQresultErrorMessage(res));
+		PQclear(res);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static int replay_db(const char *conninfo, const struct contract *c, const char *since)
+{
+	struct replay rp = {PQconnectdb(conninfo), c, 0, 0, 0};
+	bool ok = PQstatus(rp.conn) == CONNECTION_OK;
+	if (!ok)
+		fprintf(stderr, "fairgate simulate: database: %s", PQerrorMessage(rp.conn));
+	ok = ok && begin(rp.conn) && replay_all(&rp, since) && exec_ok(rp.conn, "COMMIT");
+	PQfinish(rp.conn);
+	if (!ok)
+		return 1;
+	printf("%d decisions replayed, %d would change", rp.replayed, rp.changed);
+	if (rp.skipped)
+		printf(", %d could not be replayed", rp.skipped);
+	printf("\n");
+	return 0;
+}
+
+static bool parse_flags(int argc, char **argv, const char **file, const char **since)
+{
+	int32_t day;
+	*file = *since = NULL;
+	if (argc % 2 != 0)
+		return false;
+	for (int i = 0; i < argc; i += 2) {
+		if (strcmp(argv[i], "--contract") == 0)
+			*file = argv[i + 1];
+		else if (strcmp(argv[i], "--since") == 0)
+			*since = argv[i + 1];
+		else
+			return false;
+	}
+	return *file && (!*since || caldate_parse(*since, &day));
+}
+
+int simulate_run(const char *conninfo, int argc, char **argv)
+{
+	const char *file, *since;
+	struct contract c;
+	if (!parse_flags(argc, argv, &file, &since)) {
+		fprintf(stderr,
+		        "usage: fairgate simulate --contract FILE [--since YYYY-MM-DD]\n");
+		return 2;
+	}
+	if (!read_contract_file(file, &c))
+		return 1;
+	printf("replaying the decisions of contract %s%s%s under version %d from %s\n", c.id,
+	       since ? " since " : "", since ? since : "", c.version, file);
+	return replay_db(conninfo, &c, since);
+}
