@@ -22,6 +22,8 @@ void h_event_create(struct req *r);
 /* h_escalations.c */
 void h_escalation_create(struct req *r);
 void h_decision_get(struct req *r);
+/* h_simulate.c */
+void h_simulate(struct req *r);
 /* h_docs.c */
 void h_openapi(struct req *r);
 void h_outbox_list(struct req *r);

@@ -22,6 +22,7 @@ const struct route routes[] = {
 	{EVHTTP_REQ_POST, "/v1/dossiers/*/events", CR | PA, h_event_create, "events.create"},
 	{EVHTTP_REQ_POST, "/v1/dossiers/*/escalations", PA, h_escalation_create, "escalations.create"},
 	{EVHTTP_REQ_GET, "/v1/decisions/*", CR | PA | MO, h_decision_get, "decisions.get"},
+	{EVHTTP_REQ_POST, "/v1/simulate", CR | MO, h_simulate, "simulate"},
 	{EVHTTP_REQ_GET, "/v1/audit", MO | AD, h_audit_list, "audit.list"},
 	{EVHTTP_REQ_GET, "/v1/kpi", CR | MO, h_kpi, "kpi"},
 	{EVHTTP_REQ_GET, "/v1/scorecard", CR | MO, h_scorecard, "scorecard"},
