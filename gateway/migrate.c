@@ -1,4 +1,5 @@
-/* migrate.c - applies the numbered SQL files of a directory, each once, each in a transaction. */
+/* migrate.c - applies the numbered SQL files of a directory, each once, each in a transaction.
+ */
 #include "migrate.h"
 
 #include <ctype.h>
@@ -16,11 +17,11 @@
 
 /* One NNN_name.sql file of the directory. */
 struct mfile {
-	long version;	   /* NNN */
-	char *name;	   /* file name, e.g. 003_dossiers.sql */
-	char *text;	   /* contents, loaded when needed */
-	char sha256[65];   /* hex digest of text */
-	bool recorded;	   /* already in schema_migrations */
+	long version;    /* NNN */
+	char *name;      /* file name, e.g. 003_dossiers.sql */
+	char *text;      /* contents, loaded when needed */
+	char sha256[65]; /* hex digest of text */
+	bool recorded;   /* already in schema_migrations */
 	char recorded_sha[65];
 };
 
@@ -112,12 +113,12 @@ static bool migration_connect(struct migration *m, const char *conninfo)
 	return exec_ok(m, "SET client_encoding = 'UTF8'", "SET client_encoding") &&
 	       exec_ok(m, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", "advisory lock") &&
 	       exec_ok(m,
-		       "CREATE TABLE IF NOT EXISTS schema_migrations ("
-		       " version int PRIMARY KEY,"
-		       " name text NOT NULL,"
-		       " applied_at timestamptz NOT NULL DEFAULT now(),"
-		       " sha256 text NOT NULL)",
-		       "create schema_migrations");
+	               "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	               " version int PRIMARY KEY,"
+	               " name text NOT NULL,"
+	               " applied_at timestamptz NOT NULL DEFAULT now(),"
+	               " sha256 text NOT NULL)",
+	               "create schema_migrations");
 }
 
 /* NNN_name.sql: returns NNN, or -1 for any other name. */
@@ -161,14 +162,16 @@ static bool list_files(struct migration *m)
 			cap = cap ? cap * 2 : 16;
 			m->files = mig_realloc(m->files, cap * sizeof(*m->files));
 		}
-		m->files[m->nfiles++] = (struct mfile){.version = v, .name = mig_strdup(e->d_name)};
+		m->files[m->nfiles++] =
+		    (struct mfile){.version = v, .name = mig_strdup(e->d_name)};
 	}
 	closedir(d);
 	qsort(m->files, m->nfiles, sizeof(*m->files), mfile_cmp);
 	for (size_t i = 1; i < m->nfiles; i++) {
 		if (m->files[i].version == m->files[i - 1].version) {
-			seterr(m, "%s/%s and %s/%s share version %ld", m->dir, m->files[i - 1].name,
-			       m->dir, m->files[i].name, m->files[i].version);
+			seterr(m, "%s/%s and %s/%s share version %ld", m->dir,
+			       m->files[i - 1].name, m->dir, m->files[i].name,
+			       m->files[i].version);
 			return false;
 		}
 	}
@@ -197,7 +200,8 @@ static bool load_file(struct migration *m, struct mfile *f)
 	size_t got = fread(f->text, 1, (size_t)size, fp);
 	fclose(fp);
 	f->text[got] = '\0';
-	if (got != (size_t)size || EVP_Digest(f->text, got, md, &mdlen, EVP_sha256(), NULL) != 1) {
+	if (got != (size_t)size ||
+	    EVP_Digest(f->text, got, md, &mdlen, EVP_sha256(), NULL) != 1) {
 		seterr(m, "cannot read %s", path);
 		return false;
 	}
@@ -247,11 +251,12 @@ static bool check_unchanged(struct migration *m)
 		if (!load_file(m, f))
 			return false;
 		if (strcmp(f->sha256, f->recorded_sha) != 0) {
-			seterr(m,
-			       "%s/%s was changed after it was applied (sha256 recorded %.12s..., "
-			       "now %.12s...): refusing to migrate; restore the file and put the "
-			       "change in a new migration",
-			       m->dir, f->name, f->recorded_sha, f->sha256);
+			seterr(
+			    m,
+			    "%s/%s was changed after it was applied (sha256 recorded %.12s..., "
+			    "now %.12s...): refusing to migrate; restore the file and put the "
+			    "change in a new migration",
+			    m->dir, f->name, f->recorded_sha, f->sha256);
 			return false;
 		}
 	}
@@ -282,8 +287,7 @@ static void report_sql_error(struct migration *m, const struct mfile *f, const P
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "%s",
-		 primary != NULL ? primary : PQresultErrorMessage(res));
+	snprintf(msg, sizeof(msg), "%s", primary != NULL ? primary : PQresultErrorMessage(res));
 	chomp(msg);
 	if (pos != NULL)
 		seterr(m, "%s/%s:%d: %s", m->dir, f->name, line_of(f->text, atol(pos)), msg);
@@ -301,9 +305,10 @@ static bool record_file(struct migration *m, const struct mfile *f)
 	char msg[512];
 
 	snprintf(version, sizeof(version), "%ld", f->version);
-	res = PQexecParams(m->conn,
-			   "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)",
-			   3, NULL, params, NULL, NULL, 0);
+	res = PQexecParams(
+	    m->conn,
+	    "INSERT INTO schema_migrations (version, name, sha256) VALUES ($1, $2, $3)", 3,
+	    NULL, params, NULL, NULL, 0);
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 	if (!ok) {
 		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
@@ -331,7 +336,8 @@ static bool apply_file(struct migration *m, struct mfile *f)
 	}
 	PQclear(res);
 	if (PQtransactionStatus(m->conn) != PQTRANS_INTRANS) {
-		seterr(m, "%s/%s: the file must not end the transaction itself (COMMIT/ROLLBACK)",
+		seterr(m,
+		       "%s/%s: the file must not end the transaction itself (COMMIT/ROLLBACK)",
 		       m->dir, f->name);
 		PQclear(PQexec(m->conn, "ROLLBACK"));
 		return false;

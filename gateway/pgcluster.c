@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define PGC_SUPERUSER "fairgate" /* the cluster's superuser and the database name */
-#define PGC_OUT_MAX 2048	 /* how much of a command's output we keep (its tail) */
+#define PGC_OUT_MAX 2048         /* how much of a command's output we keep (its tail) */
 
 /* Who runs initdb and pg_ctl: ourselves, or (as root) an unprivileged user. */
 struct runas {
@@ -106,11 +106,13 @@ static void child_exec(const struct runas *as, const char *cwd, char *const argv
 	dup2(outfd, STDOUT_FILENO);
 	dup2(outfd, STDERR_FILENO);
 	if (outfd > STDERR_FILENO)
-		close(outfd); /* else the server pg_ctl starts inherits it and the read never ends */
+		close(outfd); /* else the server pg_ctl starts inherits it and the read never
+		                 ends */
 	if (as != NULL && as->drop) {
-		if (setgroups(1, &as->gid) != 0 || setgid(as->gid) != 0 || setuid(as->uid) != 0) {
+		if (setgroups(1, &as->gid) != 0 || setgid(as->gid) != 0 ||
+		    setuid(as->uid) != 0) {
 			fprintf(stderr, "cannot switch to user %s: %s\n", as->name,
-				strerror(errno));
+			        strerror(errno));
 			_exit(126);
 		}
 	}
@@ -128,7 +130,7 @@ static void child_exec(const struct runas *as, const char *cwd, char *const argv
  * of its output in out. Returns the exit code, 128+signal, or -1 if it could not run.
  */
 static int run(const struct runas *as, const char *cwd, char *const argv[], char *out,
-	       size_t outlen)
+               size_t outlen)
 {
 	int fds[2], status;
 	pid_t pid;
@@ -189,7 +191,7 @@ static int highest_debian_version(char *out, size_t len)
 static bool find_bindir(char *out, size_t len, char *err, size_t errlen)
 {
 	static const char *const tries[] = {"/usr/bin/pg_config", "/usr/local/bin/pg_config",
-					    "/usr/local/pgsql/bin/pg_config"};
+	                                    "/usr/local/pgsql/bin/pg_config"};
 	char buf[PGC_OUT_MAX];
 
 	if (highest_debian_version(out, len) > 0)
@@ -233,12 +235,17 @@ static bool choose_user(struct cluster *cl, char *err, size_t errlen)
 		return runas_from_pw(&cl->as, pw);
 	pw = getpwnam(PGC_SUPERUSER);
 	if (pw == NULL) {
-		char *argv[] = {"/usr/sbin/useradd", "--system", "--no-create-home", "--shell",
-				"/usr/sbin/nologin",  PGC_SUPERUSER,	NULL};
+		char *argv[] = {"/usr/sbin/useradd",
+		                "--system",
+		                "--no-create-home",
+		                "--shell",
+		                "/usr/sbin/nologin",
+		                PGC_SUPERUSER,
+		                NULL};
 		int rc = run(NULL, NULL, argv, out, sizeof(out));
 		if (rc != 0)
 			fprintf(stderr, "pgcluster: useradd %s failed (exit %d): %s\n",
-				PGC_SUPERUSER, rc, out);
+			        PGC_SUPERUSER, rc, out);
 		pw = getpwnam(PGC_SUPERUSER);
 	}
 	if (pw == NULL)
@@ -324,7 +331,8 @@ static bool set_paths(struct cluster *cl, const char *dir, char *err, size_t err
 	if (!join(cl->data, sizeof(cl->data), abs, "data") ||
 	    !join(cl->run, sizeof(cl->run), abs, "run") ||
 	    !join(cl->log, sizeof(cl->log), abs, "postgres.log") ||
-	    strlen(cl->run) + sizeof("/.s.PGSQL.65535") > sizeof(((struct sockaddr_un *)0)->sun_path)) {
+	    strlen(cl->run) + sizeof("/.s.PGSQL.65535") >
+	        sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		seterr(err, errlen, "directory path too long for a socket: %s", abs);
 		return false;
 	}
@@ -346,7 +354,8 @@ static bool chown_tree(const char *path, uid_t uid, gid_t gid)
 		return S_ISDIR(st.st_mode) ? false : true;
 	while (ok && (e = readdir(d)) != NULL) {
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			ok = join(sub, sizeof(sub), path, e->d_name) && chown_tree(sub, uid, gid);
+			ok = join(sub, sizeof(sub), path, e->d_name) &&
+			     chown_tree(sub, uid, gid);
 	}
 	closedir(d);
 	return ok;
@@ -398,7 +407,7 @@ static void log_tail(const char *path, char *buf, size_t len)
 
 /* Writes a file (as root: then owned by the server's user). */
 static bool write_file(const struct cluster *cl, const char *path, const char *mode,
-		       const char *text, char *err, size_t errlen)
+                       const char *text, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, mode);
 
@@ -414,7 +423,7 @@ static bool write_file(const struct cluster *cl, const char *path, const char *m
 }
 
 static bool run_bin(const struct cluster *cl, char *const argv[], const char *what, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	char out[PGC_OUT_MAX];
 	int rc = run(&cl->as, cl->dir, argv, out, sizeof(out));
@@ -435,14 +444,21 @@ static bool cluster_init(const struct cluster *cl, char *err, size_t errlen)
 		return true;
 	if (!join(initdb, sizeof(initdb), cl->bindir, "initdb"))
 		return false;
-	char *argv[] = {initdb,		 "-D",	       (char *)cl->data, "-U", PGC_SUPERUSER,
-			"--auth=trust",	 "--encoding=UTF8", "--locale=C",	  "--no-instructions",
-			NULL};
+	char *argv[] = {initdb,
+	                "-D",
+	                (char *)cl->data,
+	                "-U",
+	                PGC_SUPERUSER,
+	                "--auth=trust",
+	                "--encoding=UTF8",
+	                "--locale=C",
+	                "--no-instructions",
+	                NULL};
 	if (!run_bin(cl, argv, "initdb", err, errlen))
 		return false;
 	static const char hba[] = "# written by fairgate pgcluster: trust, local only\n"
-				  "local all all trust\n"
-				  "host all all 127.0.0.1/32 trust\n";
+	                          "local all all trust\n"
+	                          "host all all 127.0.0.1/32 trust\n";
 	if (!join(path, sizeof(path), cl->data, "pg_hba.conf") ||
 	    !write_file(cl, path, "w", hba, err, errlen))
 		return false;
@@ -456,15 +472,15 @@ static bool write_settings(const struct cluster *cl, int port, char *err, size_t
 	char text[PATH_MAX + 512], path[PATH_MAX];
 
 	snprintf(text, sizeof(text),
-		 "# written by fairgate pgcluster on every start\n"
-		 "listen_addresses = '127.0.0.1'\n"
-		 "port = %d\n"
-		 "unix_socket_directories = '%s'\n"
-		 "fsync = on\n"
-		 "synchronous_commit = on\n"
-		 "max_connections = 100\n"
-		 "shared_buffers = 128MB\n",
-		 port, cl->run);
+	         "# written by fairgate pgcluster on every start\n"
+	         "listen_addresses = '127.0.0.1'\n"
+	         "port = %d\n"
+	         "unix_socket_directories = '%s'\n"
+	         "fsync = on\n"
+	         "synchronous_commit = on\n"
+	         "max_connections = 100\n"
+	         "shared_buffers = 128MB\n",
+	         port, cl->run);
 	return join(path, sizeof(path), cl->data, "fairgate.conf") &&
 	       write_file(cl, path, "w", text, err, errlen);
 }
@@ -504,8 +520,8 @@ static bool cluster_launch(const struct cluster *cl, char *err, size_t errlen)
 
 	if (!join(pg_ctl, sizeof(pg_ctl), cl->bindir, "pg_ctl"))
 		return false;
-	char *argv[] = {pg_ctl, "start", "-D", (char *)cl->data, "-l", (char *)cl->log,
-			"-w",	"-t",	 "60", NULL};
+	char *argv[] = {pg_ctl, "start", "-D", (char *)cl->data, "-l", (char *)cl->log, "-w",
+	                "-t",   "60",    NULL};
 	if (run_bin(cl, argv, "pg_ctl start", err, errlen))
 		return true;
 	log_tail(cl->log, tail, sizeof(tail));
@@ -537,7 +553,7 @@ static bool conninfo_add(char *out, size_t len, const char *key, const char *val
 }
 
 static bool make_conninfo(const struct cluster *cl, int port, const char *db, char *out,
-			  size_t len)
+                          size_t len)
 {
 	char portstr[16];
 
@@ -545,8 +561,10 @@ static bool make_conninfo(const struct cluster *cl, int port, const char *db, ch
 	if (len == 0)
 		return false;
 	out[0] = '\0';
-	return conninfo_add(out, len, "host", cl->run) && conninfo_add(out, len, "port", portstr) &&
-	       conninfo_add(out, len, "dbname", db) && conninfo_add(out, len, "user", PGC_SUPERUSER);
+	return conninfo_add(out, len, "host", cl->run) &&
+	       conninfo_add(out, len, "port", portstr) &&
+	       conninfo_add(out, len, "dbname", db) &&
+	       conninfo_add(out, len, "user", PGC_SUPERUSER);
 }
 
 /* CREATE DATABASE fairgate unless it exists (a concurrent creator is fine). */
@@ -593,7 +611,7 @@ static bool cluster_open(struct cluster *cl, const char *dir, char *err, size_t 
  * makes sure database "fairgate" exists. See pgcluster.h.
  */
 bool pgcluster_start(const char *dir, int port, char *conninfo, size_t conninfo_len, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct cluster cl;
 	char admin[PATH_MAX + 128];
@@ -608,7 +626,7 @@ bool pgcluster_start(const char *dir, int port, char *conninfo, size_t conninfo_
 	if (cluster_status(&cl) == 0 && running_port(&cl) > 0) {
 		port = running_port(&cl);
 	} else if (!cluster_init(&cl, err, errlen) || !write_settings(&cl, port, err, errlen) ||
-		   !cluster_launch(&cl, err, errlen)) {
+	           !cluster_launch(&cl, err, errlen)) {
 		return false;
 	}
 	if (!make_conninfo(&cl, port, "postgres", admin, sizeof(admin)) ||
