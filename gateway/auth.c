@@ -214,25 +214,121 @@ static void lookup_done(struct pgjob *job, enum pgjob_status st, void *arg)
 	free(pd);
 }
 
-void auth_lookup(struct auth *a, const char *token, auth_cb cb, void *arg)
+#define PRINCIPAL_COLUMNS                                                                          \
+	"SELECT id, role, name, coalesce(creditor_id, ''), coalesce(partner_id, '') FROM principals "
+
+/* Answers from the cache under key, or asks the database with sql($1 = param). */
+static void lookup(struct auth *a, const char *key, const char *sql, const char *param, auth_cb cb,
+		   void *arg)
 {
-	char hash[AUTH_HASH_HEX];
-	auth_token_hash(token, hash);
-	struct entry *e = find(a, hash);
+	struct entry *e = find(a, key);
 	if (e && now_ms() - e->fetched_ms < a->ttl_ms) {
 		cb(arg, &e->p, false);
 		return;
 	}
 	struct pending *pd = xcalloc(1, sizeof(*pd));
 	pd->a = a;
-	memcpy(pd->hash, hash, AUTH_HASH_HEX);
+	memcpy(pd->hash, key, AUTH_HASH_HEX);
 	pd->cb = cb;
 	pd->arg = arg;
-	const char *params[] = {hash};
+	const char *params[] = {param};
 	struct pgjob *job = pgjob_create(false);
-	pgjob_add(job, "SELECT id, role, name, coalesce(creditor_id, ''), coalesce(partner_id, '') "
-		       "FROM principals WHERE token_sha256 = $1 AND revoked_at IS NULL", 1, params);
+	pgjob_add(job, sql, 1, params);
 	pgpool_submit(a->pool, job, lookup_done, pd);
+}
+
+void auth_lookup(struct auth *a, const char *token, auth_cb cb, void *arg)
+{
+	char hash[AUTH_HASH_HEX];
+	auth_token_hash(token, hash);
+	lookup(a, hash, PRINCIPAL_COLUMNS "WHERE token_sha256 = $1 AND revoked_at IS NULL", hash, cb,
+	       arg);
+}
+
+/* ---- client certificates (tls_client_ca) ---- */
+
+void auth_lookup_cert(struct auth *a, const char *fp, auth_cb cb, void *arg)
+{
+	char key[AUTH_HASH_HEX], tagged[80];
+	snprintf(tagged, sizeof(tagged), "cert:%s", fp); /* its own cache keys, apart from tokens' */
+	auth_token_hash(tagged, key);
+	lookup(a, key, PRINCIPAL_COLUMNS "WHERE cert_sha256 = $1 AND revoked_at IS NULL", fp, cb, arg);
+}
+
+/* One request's credentials between the certificate and the token lookups. */
+struct both {
+	struct auth *a;
+	struct principal by_cert;
+	char token[AUTH_TOKEN_LEN + 1]; /* "" when none was sent */
+	auth_cb cb;
+	void *arg;
+};
+
+static void both_free(struct both *b)
+{
+	OPENSSL_cleanse(b->token, sizeof(b->token));
+	free(b);
+}
+
+static void token_checked(void *arg, const struct principal *p, bool unavailable)
+{
+	struct both *b = arg;
+	b->cb(b->arg, p && p->id == b->by_cert.id ? p : NULL, unavailable);
+	both_free(b);
+}
+
+static void cert_resolved(void *arg, const struct principal *p, bool unavailable)
+{
+	struct both *b = arg;
+	if (p && !unavailable && b->token[0]) {
+		b->by_cert = *p;
+		auth_lookup(b->a, b->token, token_checked, b); /* must name the same principal */
+		return;
+	}
+	if (unavailable || p || !b->token[0])
+		b->cb(b->arg, p, unavailable);
+	else
+		auth_lookup(b->a, b->token, b->cb, b->arg); /* an unbound certificate: the token decides */
+	both_free(b);
+}
+
+void auth_resolve(struct auth *a, const char *fp, const char *token, auth_cb cb, void *arg)
+{
+	if (!fp) {
+		if (token)
+			auth_lookup(a, token, cb, arg);
+		else
+			cb(arg, NULL, false);
+		return;
+	}
+	struct both *b = xcalloc(1, sizeof(*b));
+	b->a = a;
+	snprintf(b->token, sizeof(b->token), "%s", token ? token : "");
+	b->cb = cb;
+	b->arg = arg;
+	auth_lookup_cert(a, fp, cert_resolved, b);
+}
+
+bool auth_bind_cert(const char *conninfo, long long id, const char *fp, char *err, size_t errlen)
+{
+	char idtext[24];
+	snprintf(idtext, sizeof(idtext), "%lld", id);
+	const char *params[] = {idtext, fp};
+	PGconn *c = PQconnectdb(conninfo);
+	bool ok = PQstatus(c) == CONNECTION_OK;
+	if (!ok) {
+		snprintf(err, errlen, "database: %s", PQerrorMessage(c));
+	} else {
+		PGresult *r = PQexecParams(c, "UPDATE principals SET cert_sha256 = $2 WHERE id = $1::bigint "
+					      "AND revoked_at IS NULL", 2, NULL, params, NULL, NULL, 0);
+		ok = PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdTuples(r), "1") == 0;
+		if (!ok)
+			snprintf(err, errlen, "no active principal %s %s", idtext,
+				 PQresultErrorMessage(r));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return ok;
 }
 
 struct auth *auth_create(struct pgpool *pool, int cache_ttl_ms)

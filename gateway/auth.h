@@ -61,4 +61,16 @@ void auth_free(struct auth *a);
 typedef void (*auth_cb)(void *arg, const struct principal *p, bool unavailable);
 void auth_lookup(struct auth *a, const char *token, auth_cb cb, void *arg);
 
+/* Resolves the principal bound to a client certificate's hex SHA-256 (NULL: none bound). */
+void auth_lookup_cert(struct auth *a, const char *fp, auth_cb cb, void *arg);
+/*
+ * Resolves a request's credentials: fp, the verified client certificate's
+ * fingerprint, and token, the bearer token; either may be NULL. A bound
+ * certificate names the principal, and a token sent with it must name the
+ * same one (else p is NULL); an unbound certificate leaves it to the token.
+ */
+void auth_resolve(struct auth *a, const char *fp, const char *token, auth_cb cb, void *arg);
+/* Binds a certificate fingerprint to an active principal (command line; synchronous libpq). */
+bool auth_bind_cert(const char *conninfo, long long id, const char *fp, char *err, size_t errlen);
+
 #endif

@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "contract.h"
+#include "tls.h"
 
 /* Finds "--name VALUE" in argv; NULL when absent. */
 static const char *flag(int argc, char **argv, const char *name)
@@ -78,15 +79,37 @@ static int principal_revoke(const char *conninfo, const char *id)
 	return rc;
 }
 
+/* "principal bind-cert --id N --cert FILE": the certificate authenticates principal N. */
+static int principal_bind_cert(const char *conninfo, const char *id, const char *path)
+{
+	char fp[TLS_FP_HEX], err[512], *end;
+	long long n = strtoll(id, &end, 10);
+	if (*end || n <= 0) {
+		fprintf(stderr, "fairgate: --id must be a principal id\n");
+		return 2;
+	}
+	if (!tls_file_fingerprint(path, fp, err, sizeof(err)) ||
+	    !auth_bind_cert(conninfo, n, fp, err, sizeof(err))) {
+		fprintf(stderr, "fairgate: %s\n", err);
+		return 1;
+	}
+	printf("%s\n", fp);
+	return 0;
+}
+
 int cli_principal(const char *conninfo, int argc, char **argv)
 {
 	struct principal p;
 	char token[AUTH_TOKEN_LEN + 1], err[512];
 	if (argc >= 1 && strcmp(argv[0], "revoke") == 0 && flag(argc, argv, "--id"))
 		return principal_revoke(conninfo, flag(argc, argv, "--id"));
+	if (argc >= 1 && strcmp(argv[0], "bind-cert") == 0 && flag(argc, argv, "--id") &&
+	    flag(argc, argv, "--cert"))
+		return principal_bind_cert(conninfo, flag(argc, argv, "--id"), flag(argc, argv, "--cert"));
 	if (argc < 1 || strcmp(argv[0], "add") != 0) {
 		fprintf(stderr, "usage: fairgate principal add --role ROLE --name NAME "
-				"[--creditor ID] [--partner ID] | principal revoke --id N\n");
+				"[--creditor ID] [--partner ID] | principal revoke --id N\n"
+				"       fairgate principal bind-cert --id N --cert FILE\n");
 		return 2;
 	}
 	if (!principal_from_flags(argc, argv, &p))

@@ -180,11 +180,17 @@ static void resync_done(struct pgjob *job, enum pgjob_status st, void *arg)
 		flush(c);
 		return;
 	}
-	/* Still unavailable: fail what waits (fail closed) and try again later. */
-	struct unit *list = c->pending;
+	/*
+	 * Still unavailable: fail what waits (fail closed) and try again later.
+	 * That includes the units left to retry one by one: nothing else would
+	 * ever flush them, and their clients would hang.
+	 */
+	struct unit *retry = c->retry, *list = c->pending;
+	c->retry = NULL;
 	c->pending = NULL;
 	c->pending_tail = &c->pending;
 	c->n_pending = 0;
+	finish_list(c, retry, COMMIT_UNAVAILABLE, "", "database unavailable");
 	finish_list(c, list, COMMIT_UNAVAILABLE, "", "database unavailable");
 }
 

@@ -34,6 +34,13 @@ static const struct setting settings[] = {
 	I(max_header_bytes, 16384, 1024, 1048576),
 	I(max_json_depth, 16, 2, 64),
 	I(request_timeout_s, 30, 1, 3600),
+	/* TLS and per-principal limits (gateway/tls.c, gateway/ratelimit.c) */
+	S(tls_listen, ""),
+	S(tls_cert, ""),
+	S(tls_key, ""),
+	S(tls_client_ca, ""),
+	I(rate_limit_per_s, 0, 0, 1000000),
+	I(rate_limit_burst, 0, 0, 1000000),
 	S(log_level, "info"),
 	S(webhook_secret, "fairgate-demo-webhook-secret"),
 	I(outbox_max_attempts, 20, 1, 100),
@@ -42,6 +49,8 @@ static const struct setting settings[] = {
 	I(outbox_poll_ms, 1000, 10, 600000),
 	I(janitor_interval_ms, 60000, 10, 86400000),
 	I(commit_batch_max, 256, 1, 4096),
+	S(signing_key, ""),
+	I(checkpoint_interval_ms, 60000, 10, 86400000),
 };
 
 #undef S

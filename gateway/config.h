@@ -18,6 +18,12 @@ struct config {
 	int max_header_bytes;
 	int max_json_depth;
 	int request_timeout_s;     /* idle / slow client timeout */
+	char tls_listen[128];      /* HOST:PORT of the TLS listener; empty: none */
+	char tls_cert[256];        /* PEM certificate chain of the TLS listener */
+	char tls_key[256];         /* PEM private key */
+	char tls_client_ca[256];   /* PEM CA: clients must present a certificate it signed */
+	int rate_limit_per_s;      /* requests per second per principal; 0: no limit */
+	int rate_limit_burst;      /* bucket size; 0: rate_limit_per_s */
 	char log_level[16];
 	char webhook_secret[128];  /* HMAC key for outbound notifications */
 	int outbox_max_attempts;
@@ -26,6 +32,8 @@ struct config {
 	int outbox_poll_ms;
 	int janitor_interval_ms;   /* deadline timers */
 	int commit_batch_max;      /* decisions grouped in one transaction */
+	char signing_key[256];     /* Ed25519 PEM private key; empty: data_dir/checkpoint-key.pem */
+	int checkpoint_interval_ms; /* signed audit checkpoints */
 };
 
 /* Fills the defaults. */

@@ -29,6 +29,7 @@ void h_openapi(struct req *r);
 void h_outbox_list(struct req *r);
 /* h_audit.c */
 void h_audit_list(struct req *r);
+void h_audit_checkpoints(struct req *r);
 /* h_kpi.c, h_reports.c */
 void h_kpi(struct req *r);
 void h_scorecard(struct req *r);

@@ -11,7 +11,9 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "ratelimit.h"
 #include "server.h"
+#include "tls.h"
 
 static const char *status_title(int status)
 {
@@ -247,6 +249,20 @@ static void on_conn_close(struct evhttp_connection *conn, void *arg)
 	r->raw_body = NULL;
 }
 
+/* The principal's token bucket (rate_limit_per_s); 429 with Retry-After when it is empty. */
+static bool limit_ok(struct req *r)
+{
+	char secs[16];
+	int retry = 1;
+	if (ratelimit_take(r->srv->ratelimit, r->who.id, &retry))
+		return true;
+	snprintf(secs, sizeof(secs), "%d", retry);
+	if (r->ev)
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Retry-After", secs);
+	req_problem(r, 429, "rate_limited", "too many requests; retry after the given seconds", NULL);
+	return false;
+}
+
 static void authenticated(void *arg, const struct principal *p, bool unavailable)
 {
 	struct req *r = arg;
@@ -259,20 +275,26 @@ static void authenticated(void *arg, const struct principal *p, bool unavailable
 		req_problem(r, 403, "forbidden", "this role may not use this call", NULL);
 	} else {
 		r->who = *p;
+		if (!limit_ok(r))
+			return;
 		if (evhttp_request_get_command(r->ev) == EVHTTP_REQ_POST && !idem_begin(r, r->route->fn))
 			return; /* answered, or the handler runs after the key lookup */
 		r->route->fn(r);
 	}
 }
 
+/* A bearer token, or a verified client certificate (TLS listener), or both. */
 static void authenticate(struct req *r)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Authorization");
-	if (!h || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != AUTH_TOKEN_LEN) {
+	char fp[TLS_FP_HEX];
+	bool cert = tls_peer_fingerprint(r->conn, fp);
+	if ((h || !cert) &&
+	    (!h || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != AUTH_TOKEN_LEN)) {
 		req_problem(r, 401, "unauthorized", "send Authorization: Bearer <token>", NULL);
 		return;
 	}
-	auth_lookup(r->srv->auth, h + 7, authenticated, r);
+	auth_resolve(r->srv->auth, cert ? fp : NULL, h ? h + 7 : NULL, authenticated, r);
 }
 
 static void on_request(struct evhttp_request *ev, void *arg)

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audit.h"
+#include "audit_cli.h"
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
@@ -23,7 +23,7 @@ static void usage(void)
 	      "  principal revoke --id N\n"
 	      "  creditor set-webhook --creditor ID --url URL\n"
 	      "  contract check FILE...\n"
-	      "  audit verify\n"
+	      "  audit verify [--pubkey FILE] [--export FILE] | audit pubkey\n"
 	      "  simulate --contract FILE [--since YYYY-MM-DD]\n"
 	      "  db start | db stop    (the private PostgreSQL under data_dir)\n"
 	      "Settings come from --config FILE and FAIRGATE_* environment variables\n"
@@ -99,20 +99,13 @@ static int cmd_serve(struct config *cfg, int argc, char **argv)
 
 static int cmd_audit(struct config *cfg, int argc, char **argv)
 {
-	char conninfo[1024], err[512];
-	long long checked = 0;
-	if (argc < 1 || strcmp(argv[0], "verify") != 0) {
-		usage();
-		return 2;
-	}
+	char conninfo[1024];
+	int rc = audit_cli_offline(cfg, argc, argv);
+	if (rc >= 0)
+		return rc;
 	if (!database(cfg, conninfo, sizeof(conninfo)))
 		return 1;
-	if (!audit_verify_db(conninfo, &checked, err, sizeof(err))) {
-		printf("audit chain BROKEN after %lld good records: %s\n", checked, err);
-		return 1;
-	}
-	printf("audit chain ok: %lld records verified\n", checked);
-	return 0;
+	return audit_cli_db(cfg, conninfo, argc, argv);
 }
 
 static int cmd_db(struct config *cfg, int argc, char **argv)

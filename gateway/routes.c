@@ -24,6 +24,7 @@ const struct route routes[] = {
 	{EVHTTP_REQ_GET, "/v1/decisions/*", CR | PA | MO, h_decision_get, "decisions.get"},
 	{EVHTTP_REQ_POST, "/v1/simulate", CR | MO, h_simulate, "simulate"},
 	{EVHTTP_REQ_GET, "/v1/audit", MO | AD, h_audit_list, "audit.list"},
+	{EVHTTP_REQ_GET, "/v1/audit/checkpoints", MO | AD, h_audit_checkpoints, "audit.checkpoints"},
 	{EVHTTP_REQ_GET, "/v1/kpi", CR | MO, h_kpi, "kpi"},
 	{EVHTTP_REQ_GET, "/v1/scorecard", CR | MO, h_scorecard, "scorecard"},
 	{EVHTTP_REQ_GET, "/v1/reports/self-assessment", CR | MO, h_self_assessment, "reports.self_assessment"},

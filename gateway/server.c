@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "checkpoint.h"
 #include "http.h"
 #include "idempotency.h"
 #include "janitor.h"
@@ -89,6 +90,9 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->idem = idem_table_create();
 	start_outbox(srv);
 	srv->janitor = janitor_create(srv);
+	srv->checkpoint = checkpoint_create(srv);
+	if (!srv->checkpoint)
+		return false;
 	srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	if (!srv->sigint || !srv->sigterm || event_add(srv->sigint, NULL) || event_add(srv->sigterm, NULL))
@@ -102,11 +106,13 @@ static void stop(struct server *srv)
 	if (srv->http)
 		evhttp_free(srv->http);
 	janitor_free(srv->janitor);
+	checkpoint_final(srv->checkpoint);
 	if (srv->committer)
 		committer_close(srv->committer);
 	outbox_free(srv->outbox);
 	if (srv->pool)
 		pgpool_free(srv->pool);
+	checkpoint_free(srv->checkpoint);
 	committer_free(srv->committer);
 	auth_free(srv->auth);
 	metrics_free(srv->metrics);

@@ -14,6 +14,7 @@
 struct metrics;
 struct janitor;
 struct idem_table;
+struct checkpoint;
 
 struct server {
 	const struct config *cfg;
@@ -26,6 +27,7 @@ struct server {
 	struct metrics *metrics;
 	struct janitor *janitor;
 	struct idem_table *idem;
+	struct checkpoint *checkpoint; /* signed audit checkpoints */
 	struct event *sigint, *sigterm;
 	unsigned long long next_req_id;
 	int chain;

@@ -139,6 +139,7 @@ static int run_cli(const struct gw *g, const char *const *args, char *out, size_
 			argv[i + 1] = args[i];
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
+		close(pipefd[1]); /* else a server started by `db start` keeps it and the read never ends */
 		if (private_db)
 			unsetenv("FAIRGATE_DATABASE_URL");
 		else
@@ -397,4 +398,48 @@ void gw_calls_free(struct gw_call *calls, int n)
 bool gw_call_acked(const struct gw_call *c)
 {
 	return c->resp && c->status >= 200 && c->status < 300;
+}
+
+/* ---- TLS ---- */
+
+int gw_free_port(void)
+{
+	return free_port();
+}
+
+int gw_https(const struct gw_tls_client *c, const char *url, const char *token,
+	     struct http_reply *out)
+{
+	char auth[160];
+	struct buf b = {calloc(1, 1), 0};
+	struct curl_slist *h = NULL;
+	memset(out, 0, sizeof(*out));
+	CURL *e = curl_easy_init();
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, 20L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(e, CURLOPT_CAINFO, c->ca);
+	if (c->cert) {
+		curl_easy_setopt(e, CURLOPT_SSLCERT, c->cert);
+		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key);
+	}
+	if (c->old_tls) {
+		curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_0 | CURL_SSLVERSION_MAX_TLSv1_1);
+		curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, "DEFAULT@SECLEVEL=0");
+	} else if (c->tls12) {
+		curl_easy_setopt(e, CURLOPT_SSLVERSION, CURL_SSLVERSION_TLSv1_2 | CURL_SSLVERSION_MAX_TLSv1_2);
+	}
+	if (token) {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h = curl_slist_append(h, auth);
+	}
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
+	CURLcode rc = curl_easy_perform(e);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &out->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(e);
+	out->body = b.data;
+	out->json = json_loads(b.data, 0, NULL);
+	return (int)rc;
 }

@@ -85,4 +85,22 @@ void gw_calls_free(struct gw_call *calls, int n);
 /* A 2xx answer came. */
 bool gw_call_acked(const struct gw_call *c);
 
+/* ---- TLS (gateway/tls.c) ---- */
+
+/* A free TCP port on 127.0.0.1 (for a second listener such as tls_listen). */
+int gw_free_port(void);
+
+/* How a TLS client identifies itself; NULL cert and key: no client certificate. */
+struct gw_tls_client {
+	const char *ca;   /* PEM CA the server certificate must chain to */
+	const char *cert; /* PEM client certificate, or NULL */
+	const char *key;  /* its PEM key, or NULL */
+	bool old_tls;     /* offer only TLS 1.0 and 1.1 (at OpenSSL security level 0) */
+	bool tls12;       /* offer only TLS 1.2 */
+};
+
+/* GET url over https with c; returns the CURLcode (0: an answer came, in out). */
+int gw_https(const struct gw_tls_client *c, const char *url, const char *token,
+	     struct http_reply *out);
+
 #endif

@@ -1,0 +1,35 @@
+/* tls.h - the TLS listener's context and the client certificate of a connection. */
+#ifndef FAIRGATE_TLS_H
+#define FAIRGATE_TLS_H
+
+#include <event2/http.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define TLS_FP_HEX 65 /* hex SHA-256 of a DER certificate, NUL-terminated */
+
+struct tls;
+
+/*
+ * Builds the server context: TLS 1.2 minimum, ECDHE with AES-GCM or
+ * ChaCha20-Poly1305 only (and the TLS 1.3 suites), no compression, no
+ * renegotiation. With client_ca (may be "" or NULL), every client must present
+ * a certificate that CA signed. NULL with a message in err on any failure.
+ */
+struct tls *tls_create(const char *cert, const char *key, const char *client_ca, char *err,
+		       size_t errlen);
+void tls_free(struct tls *t);
+
+/* Makes every connection accepted by http a TLS server connection of t. */
+void tls_attach(struct tls *t, struct evhttp *http);
+
+/*
+ * The hex SHA-256 fingerprint of the verified client certificate of conn.
+ * False on a plain connection, or when the client sent no verified certificate.
+ */
+bool tls_peer_fingerprint(struct evhttp_connection *conn, char fp[TLS_FP_HEX]);
+
+/* The hex SHA-256 fingerprint of the first certificate in a PEM file (command line). */
+bool tls_file_fingerprint(const char *path, char fp[TLS_FP_HEX], char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,123 @@
+/* test_limits.c - end to end: per-principal rate limits (429, Retry-After) and slow clients. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gw.h"
+
+#define TIMEOUT_S 2 /* request_timeout_s of the gateway under test */
+
+static struct gw g;
+static const char *binary;
+static char limited[80], neighbour[80];
+
+static int setup(void **state)
+{
+	const char *env[] = {"FAIRGATE_RATE_LIMIT_PER_S=1", "FAIRGATE_RATE_LIMIT_BURST=3",
+			     "FAIRGATE_REQUEST_TIMEOUT_S=2", NULL};
+	if (!gw_start(&g, binary, env))
+		return -1;
+	bool ok = gw_token(&g, "admin", "limited", NULL, NULL, limited) &&
+		  gw_token(&g, "admin", "neighbour", NULL, NULL, neighbour);
+	return ok ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	return gw_stop(&g) ? 0 : -1;
+}
+
+static int connect_gw(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g.port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	return fd;
+}
+
+/* One GET as token over a raw socket; the whole answer with headers in out. */
+static void raw_get(const char *token, char *out, size_t len)
+{
+	char req[256];
+	int fd = connect_gw();
+	int n = snprintf(req, sizeof(req),
+			 "GET /v1/partners/none HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+			 "Authorization: Bearer %s\r\n\r\n", token);
+	assert_int_equal(write(fd, req, (size_t)n), n);
+	size_t got = 0;
+	ssize_t k;
+	while (got + 1 < len && (k = read(fd, out + got, len - got - 1)) > 0)
+		got += (size_t)k;
+	out[got] = '\0';
+	close(fd);
+}
+
+static void test_rate_limit(void **state)
+{
+	char ans[2048];
+	for (int i = 0; i < 3; i++) { /* the burst */
+		raw_get(limited, ans, sizeof(ans));
+		assert_non_null(strstr(ans, "HTTP/1.1 404"));
+	}
+	raw_get(limited, ans, sizeof(ans));
+	assert_non_null(strstr(ans, "HTTP/1.1 429"));
+	assert_non_null(strstr(ans, "Retry-After: 1\r\n"));
+	assert_non_null(strstr(ans, "application/problem+json"));
+	assert_non_null(strstr(ans, "\"code\":\"rate_limited\""));
+	raw_get(neighbour, ans, sizeof(ans)); /* another principal has its own bucket */
+	assert_non_null(strstr(ans, "HTTP/1.1 404"));
+	usleep(1100 * 1000);
+	raw_get(limited, ans, sizeof(ans));
+	assert_non_null(strstr(ans, "HTTP/1.1 404"));
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A client that sends half its headers and then nothing is cut off after the timeout. */
+static void test_stalled_client_disconnected(void **state)
+{
+	static const char half[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+	int fd = connect_gw();
+	double t0 = now_s();
+	assert_int_equal(write(fd, half, sizeof(half) - 1), (ssize_t)(sizeof(half) - 1));
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	char c;
+	assert_int_equal(poll(&p, 1, (TIMEOUT_S + 5) * 1000), 1);
+	assert_true(read(fd, &c, 1) <= 0 || c == 'H'); /* closed, or a 408-like answer first */
+	double waited = now_s() - t0;
+	close(fd);
+	assert_true(waited >= TIMEOUT_S - 0.5 && waited < TIMEOUT_S + 3);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s FAIRGATE_BINARY\n", argv[0]);
+		return 2;
+	}
+	binary = argv[1];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_stalled_client_disconnected),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
