@@ -21,6 +21,7 @@ static void usage(void)
 	      "  migrate\n"
 	      "  principal add --role ROLE --name NAME [--creditor ID] [--partner ID]\n"
 	      "  principal revoke --id N\n"
+	      "  principal bind-cert --id N --cert FILE\n"
 	      "  creditor set-webhook --creditor ID --url URL\n"
 	      "  contract check FILE...\n"
 	      "  audit verify [--pubkey FILE] [--export FILE] | audit pubkey\n"

@@ -14,6 +14,8 @@
 #include "janitor.h"
 #include "log.h"
 #include "metrics.h"
+#include "ratelimit.h"
+#include "tls.h"
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -56,6 +58,36 @@ static bool start_http(struct server *srv)
 	return true;
 }
 
+/* The TLS listener, when tls_listen is set: a second evhttp with the same routes. */
+static bool start_https(struct server *srv)
+{
+	const struct config *cfg = srv->cfg;
+	char host[96], err[512];
+	int port;
+	if (!cfg->tls_listen[0])
+		return true;
+	if (!split_listen(cfg->tls_listen, host, sizeof(host), &port) || !cfg->tls_cert[0] ||
+	    !cfg->tls_key[0]) {
+		log_error("tls_listen: expected HOST:PORT with tls_cert and tls_key set");
+		return false;
+	}
+	srv->tls = tls_create(cfg->tls_cert, cfg->tls_key, cfg->tls_client_ca, err, sizeof(err));
+	if (!srv->tls) {
+		log_error("%s", err);
+		return false;
+	}
+	srv->https = evhttp_new(srv->base);
+	if (!srv->https || evhttp_bind_socket(srv->https, host, (ev_uint16_t)port) != 0) {
+		log_error("cannot listen on %s", cfg->tls_listen);
+		return false;
+	}
+	tls_attach(srv->tls, srv->https);
+	http_setup(srv, srv->https);
+	log_info("listening with TLS on %s%s", cfg->tls_listen,
+		 cfg->tls_client_ca[0] ? " (client certificates required)" : "");
+	return true;
+}
+
 static void start_outbox(struct server *srv)
 {
 	const struct config *cfg = srv->cfg;
@@ -88,6 +120,7 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->auth = auth_create(srv->pool, 2000);
 	srv->metrics = metrics_create();
 	srv->idem = idem_table_create();
+	srv->ratelimit = ratelimit_create(srv->cfg->rate_limit_per_s, srv->cfg->rate_limit_burst);
 	start_outbox(srv);
 	srv->janitor = janitor_create(srv);
 	srv->checkpoint = checkpoint_create(srv);
@@ -98,13 +131,17 @@ static bool start(struct server *srv, const char *conninfo)
 	if (!srv->sigint || !srv->sigterm || event_add(srv->sigint, NULL) || event_add(srv->sigterm, NULL))
 		return false;
 	log_info("audit chain %d opened", srv->chain);
-	return start_http(srv);
+	return start_http(srv) && start_https(srv);
 }
 
 static void stop(struct server *srv)
 {
 	if (srv->http)
 		evhttp_free(srv->http);
+	if (srv->https)
+		evhttp_free(srv->https);
+	tls_free(srv->tls);
+	ratelimit_free(srv->ratelimit);
 	janitor_free(srv->janitor);
 	checkpoint_final(srv->checkpoint);
 	if (srv->committer)

@@ -15,6 +15,8 @@ struct metrics;
 struct janitor;
 struct idem_table;
 struct checkpoint;
+struct tls;
+struct ratelimit;
 
 struct server {
 	const struct config *cfg;
@@ -29,6 +31,9 @@ struct server {
 	struct idem_table *idem;
 	struct checkpoint *checkpoint; /* signed audit checkpoints */
 	struct event *sigint, *sigterm;
+	struct evhttp *https;          /* the TLS listener (tls_listen), or NULL */
+	struct tls *tls;
+	struct ratelimit *ratelimit;   /* per-principal token buckets */
 	unsigned long long next_req_id;
 	int chain;
 };
