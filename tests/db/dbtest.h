@@ -1,0 +1,64 @@
+/* dbtest.h - shared helpers of the database integration tests (header-only, static). */
+#ifndef FAIRGATE_DBTEST_H
+#define FAIRGATE_DBTEST_H
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The database under test; the test fails (never skips) without it. */
+static const char *dbtest_url(void)
+{
+	const char *url = getenv("FAIRGATE_TEST_DATABASE_URL");
+
+	if (url == NULL || *url == '\0') {
+		fprintf(stderr,
+		        "FAIRGATE_TEST_DATABASE_URL is not set: run ./ops/test, or start "
+		        "a database (tests/db/pgcluster_tool start /tmp/fg-db-dev 55439) "
+		        "and export its connection string\n");
+		return NULL;
+	}
+	return url;
+}
+
+static long long dbtest_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A name no other run uses: prefix_pid_time. */
+static void dbtest_unique(char *out, size_t len, const char *prefix)
+{
+	static int seq;
+
+	snprintf(out, len, "%s_%d_%lld_%d", prefix, (int)getpid(), dbtest_now_ms() % 100000000,
+	         ++seq);
+}
+
+static void dbtest_quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+/* Runs one statement synchronously on a fresh connection; returns its result or NULL. */
+static PGresult *dbtest_exec(const char *conninfo, const char *sql)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	PGresult *r = NULL;
+
+	if (PQstatus(c) == CONNECTION_OK) {
+		PQsetNoticeProcessor(c, dbtest_quiet, NULL);
+		r = PQexec(c, sql);
+	} else
+		fprintf(stderr, "dbtest_exec: %s", PQerrorMessage(c));
+	PQfinish(c);
+	return r;
+}
+
+#endif
