@@ -197,10 +197,13 @@ static void arm_timer(struct conn *c, int ms)
 }
 
 /* Drops the connection; its job fails; a reconnect follows after the backoff. */
-static void conn_drop(struct conn *c, const char *why)
+static void conn_drop(struct conn *c, const char *reason)
 {
 	struct pgpool *p = c->pool;
 	struct pgjob *j = c->job;
+	char why[256];
+	/* reason often points into the PGconn that PQfinish frees below */
+	snprintf(why, sizeof(why), "%s", reason ? reason : "connection dropped");
 	if (c->st == CONN_IDLE || c->st == CONN_BUSY || c->st == CONN_ROLLBACK)
 		log_warn("database connection lost: %s", why);
 	if (c->io) {
