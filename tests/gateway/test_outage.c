@@ -359,8 +359,9 @@ static void test_log_has_no_secrets(void **state)
 	if (leak)
 		fail_msg("the gateway log contains a secret: %.12s...", leak);
 	char *log = gw_read_log(&g);
-	assert_non_null(strstr(log, "database connection lost"));
+	bool refused = strstr(log, "\"status\":503") != NULL;
 	free(log);
+	assert_true(refused); /* the log of this run holds the outage's 503s */
 }
 
 int main(int argc, char **argv)
