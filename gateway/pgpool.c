@@ -1,428 +1,479 @@
-/* pgpool.c - a small pool of non-blocking libpq connections on the event loop. */
+/* pgpool.c - non-blocking libpq connections on the event loop, one pipeline per job. */
 #include "pgpool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/queue.h>
 
 #include "log.h"
 #include "mem.h"
 
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
-#define NO_CONNECTION_GRACE_MS 1000
-#define SWEEP_MS 250
+#define PGPOOL_BACKOFF_MIN_MS 100        /* first reconnect delay */
+#define PGPOOL_BACKOFF_MAX_MS 2000       /* reconnect delay cap */
+#define PGPOOL_CONNECT_TIMEOUT_MS 5000   /* connect + SET statement_timeout */
+#define PGPOOL_GRACE_MS 1000             /* queued jobs fail after this with no connection up */
+#define PGPOOL_DEADLINE_SLACK_MS 2000    /* client deadline beyond statement_timeout */
+#define PGPOOL_DEADLINE_DEFAULT_MS 30000 /* client deadline without a statement_timeout */
 
-struct stmt {
+/*
+ * What the connection is doing. Every state but DOWN has a PGconn. A job
+ * runs only in BUSY; SETUP and CLEANUP run an internal job.
+ */
+enum pgconn_state {
+	PGCONN_DOWN,       /* no PGconn; the timer is the reconnect backoff */
+	PGCONN_CONNECTING, /* PQconnectPoll in progress; timer = connect timeout */
+	PGCONN_SETUP,      /* SET statement_timeout in flight; timer = connect timeout */
+	PGCONN_IDLE,       /* up, no job */
+	PGCONN_BUSY,       /* up, running a caller's job; timer = job deadline */
+	PGCONN_CLEANUP,    /* up, ROLLBACK after a failed transaction; timer = deadline */
+};
+
+/* What one entry of a job's pipeline is, so results can be matched to it. */
+enum pgitem_kind {
+	PGITEM_USER,   /* the caller's statement number `index` */
+	PGITEM_BEGIN,  /* BEGIN of a transactional job */
+	PGITEM_COMMIT, /* COMMIT of a transactional job */
+	PGITEM_SYNC,   /* a pipeline sync point: its result is PGRES_PIPELINE_SYNC */
+};
+
+struct pgitem {
+	enum pgitem_kind kind;
+	int index; /* statement index for PGITEM_USER */
+	bool got;  /* its result arrived */
+};
+
+struct pgstmt {
 	char *sql;
-	int n;
-	char **params;
+	int nparams;
+	char **params; /* copies; NULL entries are SQL NULL */
 };
 
 struct pgjob {
-	bool tx;
-	int n, cap;
-	struct stmt *stmts;
-	PGresult **results;     /* one per statement */
-	int cursor;             /* index of the query whose results arrive now (BEGIN counts) */
-	bool failed;
-	char error[512];
+	bool transaction;
+	bool internal; /* SET statement_timeout or ROLLBACK: no callback */
+	struct pgstmt *stmts;
+	int nstmts, cap;
+	PGresult **results;  /* one per statement, kept until pgjob_free */
+	struct pgitem *plan; /* what was sent, in order */
+	int nplan, pos;      /* pos: the item whose result comes next */
+	bool failed;         /* a statement or COMMIT failed */
+	char *error;         /* first error text */
 	char sqlstate[6];
+	enum pgjob_status status;
 	pgjob_cb cb;
 	void *arg;
-	long long queued_ms;
-	struct pgjob *next;
+	struct timeval queued_at;
+	TAILQ_ENTRY(pgjob) link; /* on pool->queue or pool->done */
 };
 
-/* A connection's states; each comment names what it waits for. */
-enum conn_state {
-	CONN_DOWN,       /* the reconnect timer */
-	CONN_CONNECTING, /* PQconnectPoll's socket readiness */
-	CONN_SETUP,      /* the result of SET statement_timeout */
-	CONN_IDLE,       /* a job from the queue */
-	CONN_BUSY,       /* the results of its job, up to the pipeline sync */
-	CONN_ROLLBACK,   /* the sync after the ROLLBACK of a failed transactional job */
-};
+TAILQ_HEAD(pgjob_list, pgjob);
 
-struct conn {
+struct pgconn {
 	struct pgpool *pool;
+	enum pgconn_state state;
 	PGconn *pg;
-	enum conn_state st;
-	struct event *io;
-	struct event *timer; /* reconnect backoff, or the job's deadline */
+	struct pgjob *job;      /* BUSY: the caller's; SETUP/CLEANUP: internal */
+	struct event *ev_read;  /* persistent, while up */
+	struct event *ev_write; /* persistent, added while PQflush has more */
+	struct event *ev_poll;  /* one-shot, CONNECTING only (the socket may change) */
+	struct event *timer;    /* meaning depends on state, see above */
 	int backoff_ms;
-	struct pgjob *job;
+	bool ever_started;
 };
 
 struct pgpool {
 	struct event_base *base;
 	char *conninfo;
-	int size, timeout_ms, queue_max;
-	struct conn *conns;
-	struct pgjob *head, **tail;
+	int statement_timeout_ms, deadline_ms, queue_max;
+	struct pgconn *conns;
+	int size;
+	struct pgjob_list queue; /* waiting for a connection, FIFO */
 	int queued;
-	struct pgjob *failed_head, **failed_tail; /* to be called back from the loop */
-	struct event *failed_ev;
-	struct event *sweep;
+	struct pgjob_list done; /* finished, callbacks pending */
+	struct event *ev_done;  /* runs the callbacks from the loop */
+	struct event *ev_grace; /* fails queued jobs when no connection is up */
+	bool dispatching;       /* inside done_run: defer pgpool_free */
+	bool free_requested;
 	bool closing;
-	struct pgpool_stats stats;
+	unsigned long long jobs_ok, jobs_failed, reconnects;
 };
 
-static void conn_connect(struct conn *c);
-static void dispatch(struct pgpool *p);
+static void conn_drop(struct pgconn *c, const char *why);
+static void pool_dispatch(struct pgpool *pool);
 
-static long long now_ms(void)
+static char *xstrdup_or_null(const char *s)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+static struct timeval ms_tv(int ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	return tv;
 }
 
 /* ---- jobs ---- */
 
+/* A new, empty job; transaction wraps its statements in BEGIN ... COMMIT. */
 struct pgjob *pgjob_create(bool transaction)
 {
-	struct pgjob *j = xcalloc(1, sizeof(*j));
-	j->tx = transaction;
-	return j;
+	struct pgjob *job = xcalloc(1, sizeof(*job));
+
+	job->transaction = transaction;
+	return job;
 }
 
+/* Adds a statement (sql and params are copied); returns its index. */
 int pgjob_add(struct pgjob *job, const char *sql, int nparams, const char *const *params)
 {
-	if (job->n == job->cap) {
+	struct pgstmt *s;
+
+	if (job->nstmts == job->cap) {
 		job->cap = job->cap ? job->cap * 2 : 4;
-		job->stmts = xrealloc(job->stmts, (size_t)job->cap * sizeof(struct stmt));
+		job->stmts = xrealloc(job->stmts, (size_t)job->cap * sizeof(*job->stmts));
 	}
-	struct stmt *s = &job->stmts[job->n];
-	s->sql = xstrdup(sql);
-	s->n = nparams;
-	s->params = xcalloc((size_t)(nparams ? nparams : 1), sizeof(char *));
-	for (int i = 0; i < nparams; i++)
-		s->params[i] = params[i] ? xstrdup(params[i]) : NULL;
-	return job->n++;
+	s = &job->stmts[job->nstmts];
+	s->sql = xstrdup_or_null(sql);
+	s->nparams = nparams > 0 ? nparams : 0;
+	s->params = xcalloc((size_t)s->nparams, sizeof(char *));
+	for (int i = 0; i < s->nparams; i++)
+		s->params[i] = xstrdup_or_null(params[i]);
+	return job->nstmts++;
 }
 
+/* The result of statement i once the job completed; NULL if it did not run. */
 const PGresult *pgjob_result(const struct pgjob *job, int i)
 {
-	return i >= 0 && i < job->n && job->results ? job->results[i] : NULL;
+	if (job->results == NULL || i < 0 || i >= job->nstmts)
+		return NULL;
+	return job->results[i];
 }
 
+/* The first error's text ("" if none). */
 const char *pgjob_error(const struct pgjob *job)
 {
-	return job->error;
+	return job->error != NULL ? job->error : "";
 }
 
+/* The first error's SQLSTATE ("" if none, e.g. a lost connection). */
 const char *pgjob_sqlstate(const struct pgjob *job)
 {
 	return job->sqlstate;
 }
 
+/* Frees a job and its results (the pool calls it after the callback). */
 void pgjob_free(struct pgjob *job)
 {
-	if (!job)
+	if (job == NULL)
 		return;
-	for (int i = 0; i < job->n; i++) {
-		for (int k = 0; k < job->stmts[i].n; k++)
-			free(job->stmts[i].params[k]);
-		free(job->stmts[i].params);
+	for (int i = 0; i < job->nstmts; i++) {
 		free(job->stmts[i].sql);
-		if (job->results)
+		for (int j = 0; j < job->stmts[i].nparams; j++)
+			free(job->stmts[i].params[j]);
+		free(job->stmts[i].params);
+		if (job->results != NULL)
 			PQclear(job->results[i]);
 	}
 	free(job->stmts);
 	free(job->results);
+	free(job->plan);
+	free(job->error);
 	free(job);
 }
 
-static void job_error(struct pgjob *j, const char *msg, const char *sqlstate)
+/* Keeps the first error only: later ones are consequences of it. */
+static void job_set_error(struct pgjob *job, const char *msg, const char *sqlstate)
 {
-	if (j->failed)
-		return; /* the first error is the one that matters */
-	j->failed = true;
-	snprintf(j->error, sizeof(j->error), "%s", msg ? msg : "unknown error");
-	snprintf(j->sqlstate, sizeof(j->sqlstate), "%s", sqlstate ? sqlstate : "");
+	size_t n;
+
+	if (job->error != NULL)
+		return;
+	job->error = xstrdup_or_null(msg != NULL ? msg : "unknown error");
+	n = strlen(job->error);
+	while (n > 0 && (job->error[n - 1] == '\n' || job->error[n - 1] == ' '))
+		job->error[--n] = '\0';
+	snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate != NULL ? sqlstate : "");
 }
 
-/* Runs the callback and frees the job. */
-static void job_finish(struct pgpool *p, struct pgjob *j, enum pgjob_status st)
+/* Puts a finished job on the done list; its callback runs from the loop. */
+static void job_finish(struct pgpool *pool, struct pgjob *job, enum pgjob_status status)
 {
-	if (st == PGJOB_OK)
-		p->stats.jobs_ok++;
-	else
-		p->stats.jobs_failed++;
-	j->cb(j, st, j->arg);
-	pgjob_free(j);
-}
-
-/* Fails a job later, from the loop (never inside pgpool_submit). */
-static void fail_later(struct pgpool *p, struct pgjob *j, const char *why)
-{
-	job_error(j, why, "");
-	j->next = NULL;
-	*p->failed_tail = j;
-	p->failed_tail = &j->next;
-	event_active(p->failed_ev, EV_TIMEOUT, 0);
-}
-
-static void on_failed(evutil_socket_t fd, short what, void *arg)
-{
-	struct pgpool *p = arg;
-	struct pgjob *list = p->failed_head;
-	p->failed_head = NULL;
-	p->failed_tail = &p->failed_head;
-	while (list) {
-		struct pgjob *next = list->next;
-		job_finish(p, list, PGJOB_UNAVAILABLE);
-		list = next;
-	}
-}
-
-/* ---- connections ---- */
-
-static void arm(struct conn *c, short what, void (*fn)(evutil_socket_t, short, void *))
-{
-	if (c->io)
-		event_free(c->io);
-	c->io = event_new(c->pool->base, PQsocket(c->pg), what, fn, c);
-	if (!c->io || event_add(c->io, NULL) != 0)
-		abort(); /* the loop cannot watch a socket: nothing else can work */
-}
-
-static void arm_timer(struct conn *c, int ms)
-{
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	event_del(c->timer);
-	event_add(c->timer, &tv);
-}
-
-/* Drops the connection; its job fails; a reconnect follows after the backoff. */
-static void conn_drop(struct conn *c, const char *reason)
-{
-	struct pgpool *p = c->pool;
-	struct pgjob *j = c->job;
-	char why[256];
-	/* reason often points into the PGconn that PQfinish frees below */
-	snprintf(why, sizeof(why), "%s", reason ? reason : "connection dropped");
-	if (c->st == CONN_IDLE || c->st == CONN_BUSY || c->st == CONN_ROLLBACK)
-		log_warn("database connection lost: %s", why);
-	if (c->io) {
-		event_free(c->io);
-		c->io = NULL;
-	}
-	if (c->pg) {
-		PQfinish(c->pg);
-		c->pg = NULL;
-	}
-	c->job = NULL;
-	c->st = CONN_DOWN;
-	event_del(c->timer);
-	if (!p->closing) {
-		arm_timer(c, c->backoff_ms);
-		c->backoff_ms = c->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : c->backoff_ms * 2;
-	}
-	if (j) {
-		job_error(j, why, "");
-		job_finish(p, j, PGJOB_UNAVAILABLE);
-	}
-}
-
-static void on_io(evutil_socket_t fd, short what, void *arg);
-
-/* Watches the socket: for writing while libpq has output left, else for reading. */
-static void watch(struct conn *c)
-{
-	int f = PQflush(c->pg);
-	if (f < 0) {
-		conn_drop(c, PQerrorMessage(c->pg));
+	if (job->internal) {
+		pgjob_free(job);
 		return;
 	}
-	arm(c, f == 1 ? EV_WRITE : EV_READ, on_io);
+	job->status = status;
+	TAILQ_INSERT_TAIL(&pool->done, job, link);
+	event_active(pool->ev_done, 0, 0);
 }
 
-static bool send_stmt(struct conn *c, const char *sql, int n, char *const *params)
+/* ---- sending ---- */
+
+static void plan_add(struct pgjob *job, enum pgitem_kind kind, int index)
 {
-	return PQsendQueryParams(c->pg, sql, n, NULL, (const char *const *)params, NULL, NULL, 0) == 1;
+	job->plan = xrealloc(job->plan, ((size_t)job->nplan + 1) * sizeof(*job->plan));
+	job->plan[job->nplan++] = (struct pgitem){.kind = kind, .index = index};
 }
 
-/* Sends the whole job in one pipeline: [BEGIN] statements [COMMIT] SYNC. */
-static void conn_send(struct conn *c, struct pgjob *j)
+static bool send_sql(struct pgconn *c, const char *sql)
 {
-	bool ok = !j->tx || send_stmt(c, "BEGIN", 0, NULL);
-	for (int i = 0; ok && i < j->n; i++)
-		ok = send_stmt(c, j->stmts[i].sql, j->stmts[i].n, j->stmts[i].params);
-	ok = ok && (!j->tx || send_stmt(c, "COMMIT", 0, NULL)) && PQpipelineSync(c->pg) == 1;
-	j->results = xcalloc((size_t)(j->n ? j->n : 1), sizeof(PGresult *));
-	j->cursor = j->tx ? -1 : 0;
-	c->job = j;
-	c->st = CONN_BUSY;
-	if (!ok) {
-		conn_drop(c, PQerrorMessage(c->pg));
+	return PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
+}
+
+/*
+ * Queues the job's messages in the pipeline: BEGIN, statements, COMMIT, Sync
+ * for a transaction; each statement followed by its own Sync otherwise (each
+ * commits on its own). A job without statements is a bare Sync (a ping).
+ */
+static bool job_send(struct pgconn *c, struct pgjob *job)
+{
+	bool ok = true;
+
+	job->results = xcalloc((size_t)job->nstmts, sizeof(PGresult *));
+	if (job->transaction && job->nstmts > 0) {
+		ok = send_sql(c, "BEGIN");
+		plan_add(job, PGITEM_BEGIN, 0);
+	}
+	for (int i = 0; ok && i < job->nstmts; i++) {
+		struct pgstmt *s = &job->stmts[i];
+		ok = PQsendQueryParams(c->pg, s->sql, s->nparams, NULL,
+		                       (const char *const *)s->params, NULL, NULL, 0) == 1;
+		plan_add(job, PGITEM_USER, i);
+		if (ok && !job->transaction) {
+			ok = PQpipelineSync(c->pg) == 1;
+			plan_add(job, PGITEM_SYNC, 0);
+		}
+	}
+	if (ok && job->transaction && job->nstmts > 0) {
+		ok = send_sql(c, "COMMIT");
+		plan_add(job, PGITEM_COMMIT, 0);
+	}
+	if (ok && (job->nplan == 0 || job->plan[job->nplan - 1].kind != PGITEM_SYNC)) {
+		ok = PQpipelineSync(c->pg) == 1;
+		plan_add(job, PGITEM_SYNC, 0);
+	}
+	return ok;
+}
+
+/* Pushes the output buffer; watches EV_WRITE while libpq still has some. */
+static bool conn_flush(struct pgconn *c)
+{
+	int rc = PQflush(c->pg);
+
+	if (rc < 0)
+		return false;
+	if (rc == 1)
+		return event_add(c->ev_write, NULL) == 0;
+	return event_del(c->ev_write) == 0;
+}
+
+static int conn_deadline_ms(const struct pgconn *c)
+{
+	return c->state == PGCONN_SETUP ? PGPOOL_CONNECT_TIMEOUT_MS : c->pool->deadline_ms;
+}
+
+/* Sends job on the (IDLE or new) connection and moves it to state. */
+static void conn_start(struct pgconn *c, struct pgjob *job, enum pgconn_state state)
+{
+	struct timeval tv;
+	int ms;
+
+	c->job = job;
+	c->state = state;
+	ms = conn_deadline_ms(c);
+	tv = ms_tv(ms);
+	if (ms > 0 && event_add(c->timer, &tv) != 0) {
+		conn_drop(c, "cannot arm the deadline timer");
 		return;
 	}
-	int deadline = c->pool->timeout_ms ? c->pool->timeout_ms + 2000 : 30000;
-	arm_timer(c, deadline);
-	watch(c);
+	if (!job_send(c, job) || !conn_flush(c))
+		conn_drop(c, PQerrorMessage(c->pg));
 }
 
-/* Files one result of the job's current query. */
-static void take_result(struct pgjob *j, PGresult *res)
+/* ---- receiving ---- */
+
+/* Stores one result of the current pipeline item; notes the first error. */
+static void item_result(struct pgjob *job, struct pgitem *item, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
-	if (st == PGRES_FATAL_ERROR)
-		job_error(j, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
-	else if (st == PGRES_PIPELINE_ABORTED)
-		job_error(j, "pipeline aborted", "");
-	if (j->cursor >= 0 && j->cursor < j->n && !j->results[j->cursor]) {
-		j->results[j->cursor] = res;
+
+	item->got = true;
+	if (st == PGRES_FATAL_ERROR) {
+		job->failed = true;
+		job_set_error(job, PQresultErrorMessage(res),
+		              PQresultErrorField(res, PG_DIAG_SQLSTATE));
+	} else if (st == PGRES_PIPELINE_ABORTED) {
+		job->failed = true;
+		job_set_error(job, "statement skipped after an earlier error", NULL);
+	}
+	if (item->kind == PGITEM_USER && st != PGRES_PIPELINE_ABORTED) {
+		PQclear(job->results[item->index]);
+		job->results[item->index] = res;
 		return;
 	}
 	PQclear(res);
 }
 
-/* The job is answered: roll back a failed transaction, then finish it. */
-static void job_synced(struct conn *c)
+/*
+ * Consumes one result (or end-of-query NULL) for the job. Returns 1 when the
+ * job's last Sync arrived, 0 to go on, -1 for a NULL that ended nothing
+ * (twice in a row means: wait for more input).
+ */
+static int job_step(struct pgconn *c, struct pgjob *job)
 {
-	struct pgpool *p = c->pool;
-	struct pgjob *j = c->job;
-	c->job = NULL;
-	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-	if (ts == PQTRANS_INERROR || ts == PQTRANS_INTRANS) {
-		c->st = CONN_ROLLBACK;
-		if (!send_stmt(c, "ROLLBACK", 0, NULL) || PQpipelineSync(c->pg) != 1) {
-			conn_drop(c, PQerrorMessage(c->pg));
-		} else {
-			watch(c);
-		}
-	} else {
-		c->st = CONN_IDLE;
-		event_del(c->timer);
-	}
-	job_finish(p, j, j->failed ? PGJOB_SQL_ERROR : PGJOB_OK);
-}
+	PGresult *res = PQgetResult(c->pg);
+	struct pgitem *item = &job->plan[job->pos];
 
-/* Reads every result available; true while the connection is still usable. */
-static bool drain(struct conn *c)
-{
-	int nulls = 0;
-	while (!PQisBusy(c->pg)) {
-		PGresult *res = PQgetResult(c->pg);
-		if (!res) {
-			if (++nulls == 2)
-				break; /* nothing more is pending */
-			if (c->job)
-				c->job->cursor++; /* the end of one query's results */
-			continue;
-		}
-		nulls = 0;
-		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
-			PQclear(res);
-			if (c->st == CONN_ROLLBACK) {
-				c->st = CONN_IDLE;
-				event_del(c->timer);
-			} else {
-				job_synced(c);
-			}
-			return c->st != CONN_DOWN;
-		}
-		if (c->job)
-			take_result(c->job, res);
-		else
-			PQclear(res);
+	if (res == NULL) {
+		if (item->kind == PGITEM_SYNC || !item->got)
+			return -1;
+		job->pos++;
+		return 0;
 	}
-	return true;
-}
-
-static void on_io(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	if ((what & EV_WRITE) && c->st != CONN_IDLE) {
-		watch(c);
-		return;
-	}
-	if (!PQconsumeInput(c->pg)) {
-		conn_drop(c, PQerrorMessage(c->pg));
-		return;
-	}
-	if (c->st == CONN_IDLE) {
-		/* nothing was asked: the server closed, or a notice arrived */
-		if (PQstatus(c->pg) == CONNECTION_BAD)
-			conn_drop(c, "the server closed the connection");
-		else
-			arm(c, EV_READ, on_io);
-		return;
-	}
-	if (!drain(c))
-		return;
-	if (c->st == CONN_BUSY || c->st == CONN_ROLLBACK)
-		watch(c); /* a callback may have sent the next job on this connection */
-	else
-		arm(c, EV_READ, on_io);
-	dispatch(c->pool);
-}
-
-static void on_setup(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	if (!PQconsumeInput(c->pg)) {
-		conn_drop(c, PQerrorMessage(c->pg));
-		return;
-	}
-	while (!PQisBusy(c->pg)) {
-		PGresult *res = PQgetResult(c->pg);
-		if (!res)
-			break;
-		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
 		PQclear(res);
-		if (!ok) {
+		while (job->plan[job->pos].kind != PGITEM_SYNC)
+			job->pos++; /* skipped items: did not run */
+		job->pos++;
+		return job->pos == job->nplan ? 1 : 0;
+	}
+	if (item->kind == PGITEM_SYNC || item->got) {
+		PQclear(res); /* a second result for one statement: keep the first */
+		return 0;
+	}
+	item_result(job, item, res);
+	return 0;
+}
+
+/* The connection is up and free: run a ROLLBACK if needed, else take queued work. */
+static void conn_idle(struct pgconn *c)
+{
+	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+
+	event_del(c->timer);
+	c->job = NULL;
+	c->state = PGCONN_IDLE;
+	if (ts == PQTRANS_INERROR || ts == PQTRANS_INTRANS) {
+		struct pgjob *rb = pgjob_create(false);
+		rb->internal = true;
+		pgjob_add(rb, "ROLLBACK", 0, NULL);
+		conn_start(c, rb, PGCONN_CLEANUP);
+		return;
+	}
+	pool_dispatch(c->pool);
+}
+
+/* A job's last result arrived. */
+static void conn_job_done(struct pgconn *c)
+{
+	struct pgjob *job = c->job;
+	struct pgpool *pool = c->pool;
+	bool failed = job->failed;
+
+	c->job = NULL;
+	if (c->state == PGCONN_SETUP && !failed)
+		c->backoff_ms = PGPOOL_BACKOFF_MIN_MS;
+	if ((c->state == PGCONN_SETUP || c->state == PGCONN_CLEANUP) && failed) {
+		c->job = job; /* conn_drop frees it */
+		conn_drop(c, job->error);
+		return;
+	}
+	job_finish(pool, job, failed ? PGJOB_SQL_ERROR : PGJOB_OK);
+	conn_idle(c);
+}
+
+/* Reads every available result; finishes jobs; detects a dead connection. */
+static void conn_process(struct pgconn *c)
+{
+	int idle_nulls = 0;
+
+	while (c->state != PGCONN_DOWN) {
+		if (PQstatus(c->pg) == CONNECTION_BAD) {
 			conn_drop(c, PQerrorMessage(c->pg));
 			return;
 		}
+		if (c->job == NULL || PQisBusy(c->pg))
+			return;
+		int rc = job_step(c, c->job);
+		if (rc < 0 && ++idle_nulls >= 2)
+			return;
+		if (rc >= 0)
+			idle_nulls = 0;
+		if (rc > 0)
+			conn_job_done(c);
 	}
-	if (PQisBusy(c->pg)) {
-		arm(c, EV_READ, on_setup);
-		return;
-	}
-	if (PQenterPipelineMode(c->pg) != 1) {
-		conn_drop(c, "cannot enter pipeline mode");
-		return;
-	}
-	c->backoff_ms = BACKOFF_MIN_MS;
-	c->st = CONN_IDLE;
-	event_del(c->timer);
-	arm(c, EV_READ, on_io);
-	dispatch(c->pool);
 }
 
-static void start_setup(struct conn *c)
+static void on_read(evutil_socket_t fd, short what, void *arg)
 {
+	struct pgconn *c = arg;
+
+	if (PQconsumeInput(c->pg) != 1) {
+		conn_drop(c, PQerrorMessage(c->pg));
+		return;
+	}
+	if (c->job == NULL && c->state == PGCONN_IDLE) {
+		PGresult *res;
+		while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL)
+			PQclear(res); /* nothing expected: e.g. the FATAL before a close */
+	}
+	conn_process(c);
+}
+
+static void on_write(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgconn *c = arg;
+
+	if (!conn_flush(c))
+		conn_drop(c, PQerrorMessage(c->pg));
+}
+
+/* ---- connecting ---- */
+
+static void conn_connect_wait(struct pgconn *c, short what);
+
+/* Notices (e.g. from ROLLBACK) are of no use to a caller; never print them to stderr. */
+static void ignore_notice(void *arg, const char *message)
+{
+}
+
+/* Connected: pipeline mode, non-blocking, then SET statement_timeout first. */
+static void conn_connected(struct pgconn *c)
+{
+	struct pgpool *pool = c->pool;
+	evutil_socket_t fd = PQsocket(c->pg);
 	char sql[64];
-	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", c->pool->timeout_ms);
-	c->st = CONN_SETUP;
-	if (PQsetnonblocking(c->pg, 1) != 0 || PQsendQuery(c->pg, sql) != 1) {
-		conn_drop(c, PQerrorMessage(c->pg));
+
+	if (PQsetnonblocking(c->pg, 1) != 0 || PQenterPipelineMode(c->pg) != 1 ||
+	    event_assign(c->ev_read, pool->base, fd, EV_READ | EV_PERSIST, on_read, c) != 0 ||
+	    event_assign(c->ev_write, pool->base, fd, EV_WRITE | EV_PERSIST, on_write, c) !=
+	        0 ||
+	    event_add(c->ev_read, NULL) != 0) {
+		conn_drop(c, "cannot set up the connection");
 		return;
 	}
-	if (PQflush(c->pg) < 0) {
-		conn_drop(c, PQerrorMessage(c->pg));
-		return;
-	}
-	arm(c, EV_READ, on_setup);
+	PQsetNoticeProcessor(c->pg, ignore_notice, NULL);
+	struct pgjob *setup = pgjob_create(false);
+	setup->internal = true;
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %d", pool->statement_timeout_ms);
+	pgjob_add(setup, sql, 0, NULL);
+	event_del(c->timer);
+	conn_start(c, setup, PGCONN_SETUP);
 }
 
-static void on_connect(evutil_socket_t fd, short what, void *arg)
+/* One PQconnectPoll step, then wait on whatever it asks for. */
+static void conn_poll(struct pgconn *c)
 {
-	struct conn *c = arg;
 	switch (PQconnectPoll(c->pg)) {
 	case PGRES_POLLING_READING:
-		arm(c, EV_READ, on_connect);
+		conn_connect_wait(c, EV_READ);
 		break;
 	case PGRES_POLLING_WRITING:
-		arm(c, EV_WRITE, on_connect);
+		conn_connect_wait(c, EV_WRITE);
 		break;
 	case PGRES_POLLING_OK:
-		c->pool->stats.reconnects++;
-		start_setup(c);
+		conn_connected(c);
 		break;
 	default:
 		conn_drop(c, PQerrorMessage(c->pg));
@@ -430,154 +481,311 @@ static void on_connect(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-static void conn_connect(struct conn *c)
+static void on_poll(evutil_socket_t fd, short what, void *arg)
 {
+	conn_poll(arg);
+}
+
+static void conn_connect_wait(struct pgconn *c, short what)
+{
+	if (event_assign(c->ev_poll, c->pool->base, PQsocket(c->pg), what, on_poll, c) != 0 ||
+	    event_add(c->ev_poll, NULL) != 0)
+		conn_drop(c, "cannot watch the connecting socket");
+}
+
+/* Starts a connection attempt (the timer then bounds it). */
+static void conn_begin(struct pgconn *c)
+{
+	struct timeval tv = ms_tv(PGPOOL_CONNECT_TIMEOUT_MS);
+
+	if (c->ever_started)
+		c->pool->reconnects++;
+	c->ever_started = true;
 	c->pg = PQconnectStart(c->pool->conninfo);
-	if (!c->pg || PQstatus(c->pg) == CONNECTION_BAD || PQsocket(c->pg) < 0) {
+	c->state = PGCONN_CONNECTING;
+	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
 		conn_drop(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
 		return;
 	}
-	c->st = CONN_CONNECTING;
-	arm_timer(c, 10000); /* a connect that hangs is dropped */
-	arm(c, EV_WRITE, on_connect);
-}
-
-/* The connection's timer: reconnect after a backoff, or a deadline passed. */
-static void on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct conn *c = arg;
-	if (c->st == CONN_DOWN) {
-		conn_connect(c);
+	if (event_add(c->timer, &tv) != 0) {
+		conn_drop(c, "cannot arm the connect timer");
 		return;
 	}
-	conn_drop(c, c->st == CONN_CONNECTING ? "connect timed out" : "the database did not answer in time");
+	conn_connect_wait(c, EV_WRITE); /* as if PQconnectPoll said WRITING */
+}
+
+/* ---- losing a connection ---- */
+
+static bool pool_any_up(const struct pgpool *pool)
+{
+	for (int i = 0; i < pool->size; i++)
+		if (pool->conns[i].state >= PGCONN_IDLE)
+			return true;
+	return false;
+}
+
+/* With no connection up, the oldest queued job fails after the grace period. */
+static void pool_arm_grace(struct pgpool *pool)
+{
+	struct timeval now, due, left;
+	struct pgjob *head = TAILQ_FIRST(&pool->queue);
+
+	if (head == NULL || pool_any_up(pool) || pool->closing) {
+		event_del(pool->ev_grace);
+		return;
+	}
+	event_base_gettimeofday_cached(pool->base, &now);
+	struct timeval grace = ms_tv(PGPOOL_GRACE_MS);
+	timeradd(&head->queued_at, &grace, &due);
+	if (timercmp(&due, &now, <))
+		timerclear(&left);
+	else
+		timersub(&due, &now, &left);
+	if (event_add(pool->ev_grace, &left) != 0)
+		abort(); /* broken invariant: the loop cannot hold a timer */
+}
+
+/*
+ * Closes the PGconn (PQfinish only, never a blocking cancel), fails its job
+ * with PGJOB_UNAVAILABLE and schedules a reconnect with backoff.
+ */
+static void conn_drop(struct pgconn *c, const char *why)
+{
+	struct pgpool *pool = c->pool;
+	struct pgjob *job = c->job;
+	struct timeval tv;
+
+	if (c->state >= PGCONN_IDLE && !pool->closing)
+		log_warn("database connection lost: %s", why != NULL ? why : "");
+	c->job = NULL;
+	if (job != NULL) {
+		job->failed = true;
+		job_set_error(job, why != NULL && *why ? why : "connection lost", NULL);
+		job_finish(pool, job, PGJOB_UNAVAILABLE);
+	}
+	event_del(c->ev_read);
+	event_del(c->ev_write);
+	event_del(c->ev_poll);
+	event_del(c->timer);
+	PQfinish(c->pg);
+	c->pg = NULL;
+	c->state = PGCONN_DOWN;
+	if (!pool->closing) {
+		tv = ms_tv(c->backoff_ms);
+		c->backoff_ms = c->backoff_ms * 2 > PGPOOL_BACKOFF_MAX_MS
+		                    ? PGPOOL_BACKOFF_MAX_MS
+		                    : c->backoff_ms * 2;
+		if (event_add(c->timer, &tv) != 0)
+			abort(); /* broken invariant: the loop cannot hold a timer */
+		pool_arm_grace(pool);
+	}
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgconn *c = arg;
+
+	switch (c->state) {
+	case PGCONN_DOWN:
+		conn_begin(c);
+		break;
+	case PGCONN_CONNECTING:
+	case PGCONN_SETUP:
+		conn_drop(c, "timed out connecting to the database");
+		break;
+	case PGCONN_BUSY:
+	case PGCONN_CLEANUP:
+		conn_drop(c, "client-side deadline exceeded; connection dropped");
+		break;
+	case PGCONN_IDLE:
+		break;
+	}
 }
 
 /* ---- the pool ---- */
 
-static void dispatch(struct pgpool *p)
+/* Gives queued jobs to idle connections, oldest first. */
+static void pool_dispatch(struct pgpool *pool)
 {
-	for (int i = 0; i < p->size && p->head; i++) {
-		struct conn *c = &p->conns[i];
-		if (c->st != CONN_IDLE)
+	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
+		struct pgconn *c = &pool->conns[i];
+		if (c->state != PGCONN_IDLE)
 			continue;
-		struct pgjob *j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = &p->head;
-		p->queued--;
-		j->next = NULL;
-		conn_send(c, j);
+		struct pgjob *job = TAILQ_FIRST(&pool->queue);
+		TAILQ_REMOVE(&pool->queue, job, link);
+		pool->queued--;
+		conn_start(c, job, PGCONN_BUSY);
 	}
+	pool_arm_grace(pool);
 }
 
-static int connected(const struct pgpool *p)
+/* Runs every finished job's callback, then frees the job (never inside its chain). */
+static void done_run(struct pgpool *pool)
 {
-	int n = 0;
-	for (int i = 0; i < p->size; i++)
-		n += p->conns[i].st >= CONN_IDLE;
-	return n;
-}
+	struct pgjob *job;
 
-/* With no connection up, queued jobs fail after a short grace: callers answer 503 quickly. */
-static void on_sweep(evutil_socket_t fd, short what, void *arg)
-{
-	struct pgpool *p = arg;
-	if (connected(p) > 0)
-		return;
-	long long limit = now_ms() - NO_CONNECTION_GRACE_MS;
-	while (p->head && p->head->queued_ms <= limit) {
-		struct pgjob *j = p->head;
-		p->head = j->next;
-		if (!p->head)
-			p->tail = &p->head;
-		p->queued--;
-		fail_later(p, j, "the database is unavailable");
+	pool->dispatching = true;
+	while ((job = TAILQ_FIRST(&pool->done)) != NULL) {
+		TAILQ_REMOVE(&pool->done, job, link);
+		if (job->status == PGJOB_OK)
+			pool->jobs_ok++;
+		else
+			pool->jobs_failed++;
+		if (job->cb != NULL)
+			job->cb(job, job->status, job->arg);
+		pgjob_free(job);
 	}
+	pool->dispatching = false;
 }
 
+static void on_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgpool *pool = arg;
+
+	done_run(pool);
+	if (pool->free_requested)
+		pgpool_free(pool);
+}
+
+/* Fails queued jobs that waited the grace period while no connection was up. */
+static void on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct pgpool *pool = arg;
+	struct timeval now, age, grace = ms_tv(PGPOOL_GRACE_MS);
+	struct pgjob *job;
+
+	event_base_gettimeofday_cached(pool->base, &now);
+	while (!pool_any_up(pool) && (job = TAILQ_FIRST(&pool->queue)) != NULL) {
+		timersub(&now, &job->queued_at, &age);
+		if (timercmp(&age, &grace, <))
+			break;
+		TAILQ_REMOVE(&pool->queue, job, link);
+		pool->queued--;
+		job_set_error(job, "database unavailable: no connection", NULL);
+		job_finish(pool, job, PGJOB_UNAVAILABLE);
+	}
+	pool_arm_grace(pool);
+}
+
+static void conn_init(struct pgpool *pool, struct pgconn *c)
+{
+	c->pool = pool;
+	c->state = PGCONN_DOWN;
+	c->backoff_ms = PGPOOL_BACKOFF_MIN_MS;
+	c->ev_read = event_new(pool->base, -1, 0, on_read, c);
+	c->ev_write = event_new(pool->base, -1, 0, on_write, c);
+	c->ev_poll = event_new(pool->base, -1, 0, on_poll, c);
+	c->timer = evtimer_new(pool->base, on_timer, c);
+	if (c->ev_read == NULL || c->ev_write == NULL || c->ev_poll == NULL || c->timer == NULL)
+		abort();
+}
+
+/* Creates the pool and starts connecting; never blocks. */
 struct pgpool *pgpool_create(struct event_base *base, const struct pgpool_config *cfg)
 {
-	if (!cfg->conninfo || cfg->size < 1)
+	struct pgpool *pool;
+
+	if (base == NULL || cfg == NULL || cfg->conninfo == NULL || cfg->size <= 0 ||
+	    cfg->statement_timeout_ms < 0)
 		return NULL;
-	struct pgpool *p = xcalloc(1, sizeof(*p));
-	p->base = base;
-	p->conninfo = xstrdup(cfg->conninfo);
-	p->size = cfg->size;
-	p->timeout_ms = cfg->statement_timeout_ms;
-	p->queue_max = cfg->queue_max > 0 ? cfg->queue_max : 10000;
-	p->tail = &p->head;
-	p->failed_tail = &p->failed_head;
-	p->failed_ev = event_new(base, -1, 0, on_failed, p);
-	p->sweep = event_new(base, -1, EV_PERSIST, on_sweep, p);
-	struct timeval tv = {0, SWEEP_MS * 1000};
-	if (!p->failed_ev || !p->sweep || event_add(p->sweep, &tv) != 0)
+	pool = xcalloc(1, sizeof(*pool));
+	pool->base = base;
+	pool->conninfo = xstrdup_or_null(cfg->conninfo);
+	pool->size = cfg->size;
+	pool->statement_timeout_ms = cfg->statement_timeout_ms;
+	pool->deadline_ms = cfg->statement_timeout_ms > 0
+	                        ? cfg->statement_timeout_ms + PGPOOL_DEADLINE_SLACK_MS
+	                        : PGPOOL_DEADLINE_DEFAULT_MS;
+	pool->queue_max = cfg->queue_max > 0 ? cfg->queue_max : 0;
+	TAILQ_INIT(&pool->queue);
+	TAILQ_INIT(&pool->done);
+	pool->ev_done = event_new(base, -1, 0, on_done, pool);
+	pool->ev_grace = evtimer_new(base, on_grace, pool);
+	if (pool->ev_done == NULL || pool->ev_grace == NULL)
 		abort();
-	p->conns = xcalloc((size_t)p->size, sizeof(struct conn));
-	p->stats.size = p->size;
-	for (int i = 0; i < p->size; i++) {
-		struct conn *c = &p->conns[i];
-		c->pool = p;
-		c->backoff_ms = BACKOFF_MIN_MS;
-		c->timer = evtimer_new(base, on_timer, c);
-		if (!c->timer)
-			abort();
-		conn_connect(c);
+	pool->conns = xcalloc((size_t)pool->size, sizeof(*pool->conns));
+	for (int i = 0; i < pool->size; i++) {
+		conn_init(pool, &pool->conns[i]);
+		conn_begin(&pool->conns[i]);
 	}
-	return p;
+	return pool;
 }
 
+/* Queues a job; its callback runs exactly once, later, from the loop. */
 void pgpool_submit(struct pgpool *pool, struct pgjob *job, pgjob_cb cb, void *arg)
 {
 	job->cb = cb;
 	job->arg = arg;
-	job->queued_ms = now_ms();
-	job->next = NULL;
 	if (pool->closing || pool->queued >= pool->queue_max) {
-		fail_later(pool, job, pool->closing ? "shutting down" : "too many queued database jobs");
+		job_set_error(job, pool->closing ? "pool closing" : "database queue full",
+		              NULL);
+		job_finish(pool, job, PGJOB_UNAVAILABLE);
 		return;
 	}
-	*pool->tail = job;
-	pool->tail = &job->next;
+	event_base_gettimeofday_cached(pool->base, &job->queued_at);
+	TAILQ_INSERT_TAIL(&pool->queue, job, link);
 	pool->queued++;
-	dispatch(pool);
+	pool_dispatch(pool);
 }
 
+/* True when at least one connection is up (IDLE or running a job). */
 bool pgpool_ready(const struct pgpool *pool)
 {
-	return connected(pool) > 0;
+	return pool != NULL && pool_any_up(pool);
 }
 
+/* Counts for /metrics. */
 void pgpool_stats(const struct pgpool *pool, struct pgpool_stats *out)
 {
-	*out = pool->stats;
-	out->connected = connected(pool);
-	out->busy = 0;
-	for (int i = 0; i < pool->size; i++)
-		out->busy += pool->conns[i].st == CONN_BUSY || pool->conns[i].st == CONN_ROLLBACK;
+	memset(out, 0, sizeof(*out));
+	out->size = pool->size;
+	for (int i = 0; i < pool->size; i++) {
+		if (pool->conns[i].state >= PGCONN_IDLE)
+			out->connected++;
+		if (pool->conns[i].state == PGCONN_BUSY)
+			out->busy++;
+	}
 	out->queued = pool->queued;
+	out->jobs_ok = pool->jobs_ok;
+	out->jobs_failed = pool->jobs_failed;
+	out->reconnects = pool->reconnects;
 }
 
-void pgpool_free(struct pgpool *p)
+/*
+ * Fails every pending job (callbacks run now, here) and closes the
+ * connections. Called from a job callback, it takes effect after that
+ * callback returns.
+ */
+void pgpool_free(struct pgpool *pool)
 {
-	if (!p)
+	struct pgjob *job;
+
+	if (pool == NULL)
 		return;
-	p->closing = true;
-	for (int i = 0; i < p->size; i++) {
-		struct conn *c = &p->conns[i];
-		conn_drop(c, "shutting down");
+	pool->closing = true;
+	if (pool->dispatching) {
+		pool->free_requested = true;
+		event_active(pool->ev_done, 0, 0);
+		return;
+	}
+	for (int i = 0; i < pool->size; i++)
+		conn_drop(&pool->conns[i], "pool closing");
+	while ((job = TAILQ_FIRST(&pool->queue)) != NULL) {
+		TAILQ_REMOVE(&pool->queue, job, link);
+		job_set_error(job, "pool closing", NULL);
+		job_finish(pool, job, PGJOB_UNAVAILABLE);
+	}
+	done_run(pool);
+	for (int i = 0; i < pool->size; i++) {
+		struct pgconn *c = &pool->conns[i];
+		event_free(c->ev_read);
+		event_free(c->ev_write);
+		event_free(c->ev_poll);
 		event_free(c->timer);
 	}
-	while (p->head) {
-		struct pgjob *j = p->head;
-		p->head = j->next;
-		job_error(j, "shutting down", "");
-		job_finish(p, j, PGJOB_UNAVAILABLE);
-	}
-	on_failed(-1, 0, p);
-	event_free(p->failed_ev);
-	event_free(p->sweep);
-	free(p->conns);
-	free(p->conninfo);
-	free(p);
+	event_free(pool->ev_done);
+	event_free(pool->ev_grace);
+	free(pool->conns);
+	free(pool->conninfo);
+	free(pool);
 }

@@ -15,6 +15,23 @@
  * Ownership: the caller creates a job, adds statements (parameters are
  * copied), submits it; from then on the pool owns it and frees it after the
  * callback returns. The callback must not free the job.
+ *
+ * A non-transactional job sends a pipeline sync after each statement: each
+ * statement commits on its own and a failing one does not stop the next.
+ * A job without statements is a bare sync: a round trip to check the link.
+ *
+ * Failures: a lost connection, or a job still running at its client-side
+ * deadline (statement_timeout_ms + 2 s; 30 s when there is no statement
+ * timeout; the connection is then closed, never cancelled with a blocking
+ * PQcancel), fails the job with PGJOB_UNAVAILABLE. For a transactional job
+ * the COMMIT's outcome is then UNKNOWN (it may have committed just before
+ * the loss): callers treat it as a failure and must make a retry safe
+ * (idempotency keys, unique constraints). The pool reconnects by itself,
+ * 100 ms doubling to 2 s, forever. While no connection is up, queued jobs
+ * fail after 1 s.
+ *
+ * conninfo should name the host by address or socket path: libpq resolves
+ * host names with a blocking getaddrinfo inside PQconnectStart.
  */
 struct pgjob;
 struct pgpool;
