@@ -104,7 +104,9 @@ static enum commit_status status_of(enum pgjob_status st, const char *sqlstate)
 {
 	if (st == PGJOB_OK)
 		return COMMIT_OK;
-	if (st == PGJOB_UNAVAILABLE)
+	/* connection (08), resources (53) and operator intervention (57: shutdown, cancel) */
+	if (st == PGJOB_UNAVAILABLE || strncmp(sqlstate, "08", 2) == 0 ||
+	    strncmp(sqlstate, "53", 2) == 0 || strncmp(sqlstate, "57", 2) == 0)
 		return COMMIT_UNAVAILABLE;
 	if (strcmp(sqlstate, "40001") == 0 || strcmp(sqlstate, "40P01") == 0)
 		return COMMIT_CONFLICT;
