@@ -60,7 +60,11 @@ static EVP_PKEY *create_private(const char *dir, const char *path, char *err, si
 		return NULL;
 	}
 	(void)mkdir(dir, 0700);
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp)) {
+		EVP_PKEY_free(key);
+		snprintf(err, errlen, "signing key path too long");
+		return NULL;
+	}
 	bool ok = write_private(key, tmp);
 	bool linked = ok && link(tmp, path) == 0;
 	int e = errno;
