@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 /* The database under test; the test fails (never skips) without it. */
-static const char *dbtest_url(void)
+static inline const char *dbtest_url(void)
 {
 	const char *url = getenv("FAIRGATE_TEST_DATABASE_URL");
 
@@ -23,7 +23,7 @@ static const char *dbtest_url(void)
 	return url;
 }
 
-static long long dbtest_now_ms(void)
+static inline long long dbtest_now_ms(void)
 {
 	struct timespec ts;
 
@@ -32,7 +32,7 @@ static long long dbtest_now_ms(void)
 }
 
 /* A name no other run uses: prefix_pid_time. */
-static void dbtest_unique(char *out, size_t len, const char *prefix)
+static inline void dbtest_unique(char *out, size_t len, const char *prefix)
 {
 	static int seq;
 
@@ -40,14 +40,14 @@ static void dbtest_unique(char *out, size_t len, const char *prefix)
 	         ++seq);
 }
 
-static void dbtest_quiet(void *arg, const char *message)
+static inline void dbtest_quiet(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
 }
 
 /* Runs one statement synchronously on a fresh connection; returns its result or NULL. */
-static PGresult *dbtest_exec(const char *conninfo, const char *sql)
+static inline PGresult *dbtest_exec(const char *conninfo, const char *sql)
 {
 	PGconn *c = PQconnectdb(conninfo);
 	PGresult *r = NULL;

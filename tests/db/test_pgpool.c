@@ -242,6 +242,37 @@ static void test_queue_full_and_no_server(void **state)
 	event_base_free(base);
 }
 
+/* The pool frees itself from a job's callback; an empty job is a ping. */
+struct freeing {
+	struct pgpool *pool;
+	int done;
+	enum pgjob_status status;
+};
+
+static void free_from_callback(struct pgjob *job, enum pgjob_status status, void *arg)
+{
+	struct freeing *f = arg;
+
+	f->done++;
+	f->status = status;
+	pgpool_free(f->pool); /* takes effect after this callback returns */
+}
+
+static void test_free_inside_callback(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct freeing f = {.pool = make_pool(base, 2, 1000, 10)};
+	struct outcome queued = {0};
+
+	pgpool_submit(f.pool, pgjob_create(true), free_from_callback, &f);
+	submit_sql(f.pool, "SELECT pg_sleep(0.5)", 0, NULL, &queued);
+	assert_true(loop_until(base, &f.done, 1, 5000));
+	assert_int_equal(f.status, PGJOB_OK);
+	assert_true(loop_until(base, &queued.done, 1, 5000));
+	assert_int_equal(queued.status, PGJOB_UNAVAILABLE); /* failed by pgpool_free */
+	event_base_free(base);
+}
+
 static int need_url(void **state)
 {
 	if (dbtest_url() == NULL)
@@ -257,6 +288,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_statement_timeout, need_url),
 	    cmocka_unit_test_setup(test_backend_killed, need_url),
 	    cmocka_unit_test_setup(test_queue_full_and_no_server, need_url),
+	    cmocka_unit_test_setup(test_free_inside_callback, need_url),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -151,7 +151,8 @@ static void test_plain_http_to_tls_port(void **state)
 {
 	struct gw plain = g;
 	struct http_reply r;
-	snprintf(plain.base, sizeof(plain.base), "http://%s", url + strlen("https://"));
+	int n = snprintf(plain.base, sizeof(plain.base), "http://%.56s", url + strlen("https://"));
+	assert_true(n > 0 && (size_t)n < sizeof(plain.base));
 	bool answered = gw_http(&plain, "GET", "/healthz", NULL, NULL, NULL, &r);
 	assert_false(answered && r.status != 0);
 	http_reply_free(&r);
