@@ -23,8 +23,9 @@ local bodies = {
   '{"action":"credit_registration"}',
 }
 
-local counter = 0
-local tid = 0
+-- tid is set per thread by setup(); it must stay a global of the thread's Lua state.
+counter = 0
+tid = 0
 local threads = {}
 
 function setup(thread)
