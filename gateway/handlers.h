@@ -27,6 +27,8 @@ void h_simulate(struct req *r);
 /* h_docs.c */
 void h_openapi(struct req *r);
 void h_outbox_list(struct req *r);
+/* h_dashboard.c */
+void h_dashboard(struct req *r);
 /* h_audit.c */
 void h_audit_list(struct req *r);
 void h_audit_checkpoints(struct req *r);

@@ -11,6 +11,7 @@ const struct route routes[] = {
 	{EVHTTP_REQ_GET, "/readyz", 0, h_readyz, "readyz"},
 	{EVHTTP_REQ_GET, "/metrics", 0, h_metrics, "metrics"},
 	{EVHTTP_REQ_GET, "/openapi.json", 0, h_openapi, "openapi"},
+	{EVHTTP_REQ_GET, "/dashboard", 0, h_dashboard, "dashboard"},
 	{EVHTTP_REQ_GET, "/v1/outbox", AD | CR | PA, h_outbox_list, "outbox.list"},
 	{EVHTTP_REQ_POST, "/v1/partners", AD, h_partner_create, "partners.create"},
 	{EVHTTP_REQ_GET, "/v1/partners/*", ROLE_ANY, h_partner_get, "partners.get"},
