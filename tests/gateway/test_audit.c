@@ -24,18 +24,6 @@ static char cred_id[64], partner_id[64], contract_id[64], dbname[64], key_dir[12
 static char orig_url[1024], test_url[1024], out[8192];
 static int chain;
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[8][4096];
-	static int i;
-	char *b = bufs[i++ % 8];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
 /* Runs SQL on the test's own database (or, with admin_db, the shared one); false on error. */
 static bool sql(bool admin_db, const char *q)
 {
@@ -97,9 +85,9 @@ static long post(const char *token, const char *path, const char *body)
 
 static bool make_decisions(void)
 {
-	const char *p = fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
+	const char *p = gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 			    "{\"number\":\"WKI-00123\",\"valid_until\":\"2030-12-31\"}}", partner_id);
-	const char *c = fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2026-01-01\","
+	const char *c = gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2026-01-01\","
 			    "\"valid_to\":null,\"terms\":{\"fee_model\":\"fixed_fee\",\"allowed_actions\":"
 			    "[\"collection_costs\",\"transfer_to_bailiff\",\"summons\"],\"bank_seizure_allowed\":false,"
 			    "\"personal_contact_before_summons\":{\"required\":true,\"channels\":[\"phone\",\"visit\"],"
@@ -107,7 +95,7 @@ static bool make_decisions(void)
 			    "\"shortened_amicable_days\":14,\"collection_costs\":{\"scale\":\"wik\",\"vat\":false},"
 			    "\"summons_min_principal_cents\":25000,\"judicial_cost_ratio_max\":1.0,"
 			    "\"approved_letter_templates\":[\"herinnering-v3\"]}}", contract_id, partner_id);
-	const char *d = fmt("{\"id\":\"d-%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
+	const char *d = gw_fmt("{\"id\":\"d-%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
 			    "\"deb-%s-x9\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":\"2026-09-01\","
 			    "\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[]}",
 			    gw_run_id(), partner_id, contract_id, gw_run_id());
@@ -115,8 +103,8 @@ static bool make_decisions(void)
 		  post(creditor, "/v1/dossiers", d) == 201;
 	const char *actions[] = {"bank_seizure", "summons", "transfer_to_bailiff", "bank_seizure"};
 	for (int i = 0; ok && i < 4; i++)
-		ok = post(agency, fmt("/v1/dossiers/d-%s/escalations", gw_run_id()),
-			  fmt("{\"action\":\"%s\"}", actions[i])) == 201;
+		ok = post(agency, gw_fmt("/v1/dossiers/d-%s/escalations", gw_run_id()),
+			  gw_fmt("{\"action\":\"%s\"}", actions[i])) == 201;
 	return ok;
 }
 
@@ -125,7 +113,7 @@ static bool own_database(void)
 {
 	snprintf(orig_url, sizeof(orig_url), "%s", getenv("FAIRGATE_TEST_DATABASE_URL"));
 	snprintf(dbname, sizeof(dbname), "fairgate_audit_test_%s", gw_run_id());
-	if (!sql(true, fmt("CREATE DATABASE %s", dbname)) ||
+	if (!sql(true, gw_fmt("CREATE DATABASE %s", dbname)) ||
 	    !with_dbname(orig_url, dbname, test_url, sizeof(test_url)))
 		return false;
 	setenv("FAIRGATE_TEST_DATABASE_URL", test_url, 1);
@@ -161,11 +149,11 @@ static int teardown(void **state)
 {
 	if (g.pid > 0)
 		gw_stop(&g);
-	bool dropped = sql(true, fmt("DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname));
-	unlink(fmt("%s/checkpoint-key.pem", key_dir));
-	unlink(fmt("%s/wrong.pem", key_dir));
-	unlink(fmt("%s/pub.pem", key_dir));
-	unlink(fmt("%s/export.json", key_dir));
+	bool dropped = sql(true, gw_fmt("DROP DATABASE IF EXISTS %s WITH (FORCE)", dbname));
+	unlink(gw_fmt("%s/checkpoint-key.pem", key_dir));
+	unlink(gw_fmt("%s/wrong.pem", key_dir));
+	unlink(gw_fmt("%s/pub.pem", key_dir));
+	unlink(gw_fmt("%s/export.json", key_dir));
 	rmdir(key_dir);
 	setenv("FAIRGATE_TEST_DATABASE_URL", orig_url, 1);
 	return dropped ? 0 : -1;
@@ -174,8 +162,8 @@ static int teardown(void **state)
 /* Waits until a stored checkpoint signs the current head of the gateway's chain. */
 static void test_checkpoint_covers_head(void **state)
 {
-	const char *head = fmt("\"chain\":%d,\"hash\":\"%s\"", chain,
-			       sql_value(fmt("SELECT hash FROM audit_log WHERE chain = %d ORDER BY seq DESC LIMIT 1", chain)));
+	const char *head = gw_fmt("\"chain\":%d,\"hash\":\"%s\"", chain,
+			       sql_value(gw_fmt("SELECT hash FROM audit_log WHERE chain = %d ORDER BY seq DESC LIMIT 1", chain)));
 	bool found = false;
 	for (int i = 0; i < 200 && !found; i++) {
 		found = strstr(sql_value("SELECT body FROM audit_checkpoints ORDER BY id DESC LIMIT 1"), head) != NULL;
@@ -186,7 +174,7 @@ static void test_checkpoint_covers_head(void **state)
 	assert_int_equal(verify(NULL, NULL), 0);
 	assert_non_null(strstr(out, "audit checkpoints ok"));
 	/* every creditor with a webhook is told, in the same transaction */
-	assert_true(atoi(sql_value(fmt("SELECT count(*) FROM outbox WHERE event_type = 'audit.checkpoint' "
+	assert_true(atoi(sql_value(gw_fmt("SELECT count(*) FROM outbox WHERE event_type = 'audit.checkpoint' "
 				       "AND target_id = '%s'", cred_id))) >= 1);
 }
 
@@ -207,11 +195,11 @@ static void test_checkpoints_endpoint(void **state)
 	assert_true(gw_http(&g, "GET", "/v1/audit/checkpoints", agency, NULL, NULL, &r));
 	assert_int_equal(r.status, 403);
 	http_reply_free(&r);
-	FILE *f = fopen(fmt("%s/pub.pem", key_dir), "w");
+	FILE *f = fopen(gw_fmt("%s/pub.pem", key_dir), "w");
 	assert_non_null(f);
 	fputs(pem, f);
 	fclose(f);
-	assert_int_equal(verify("--pubkey", fmt("%s/pub.pem", key_dir)), 0);
+	assert_int_equal(verify("--pubkey", gw_fmt("%s/pub.pem", key_dir)), 0);
 }
 
 /* The monitor's export, page by page, as one JSON array of records. */
@@ -222,7 +210,7 @@ static json_t *monitor_export(void)
 	int ch = 0;
 	for (int page = 0; page < 100; page++) {
 		struct http_reply r;
-		assert_true(gw_http(&g, "GET", fmt("/v1/audit?chain=%d&after_seq=%lld&limit=3", ch, after), monitor,
+		assert_true(gw_http(&g, "GET", gw_fmt("/v1/audit?chain=%d&after_seq=%lld&limit=3", ch, after), monitor,
 				    NULL, NULL, &r));
 		assert_int_equal(r.status, 200);
 		json_t *next = json_object_get(r.json, "next");
@@ -248,7 +236,7 @@ static void test_export_verifies_offline(void **state)
 			whole = rec;
 	}
 	assert_true(redacted > 0 && whole);
-	const char *path = fmt("%s/export.json", key_dir);
+	const char *path = gw_fmt("%s/export.json", key_dir);
 	assert_int_equal(json_dump_file(all, path, JSON_COMPACT), 0);
 	assert_int_equal(verify("--export", path), 0);
 	assert_non_null(strstr(out, "audit export ok"));
@@ -257,7 +245,7 @@ static void test_export_verifies_offline(void **state)
 	json_object_set_new(whole, "payload", json_string("{\"decision\":\"allow\"}"));
 	assert_int_equal(json_dump_file(all, path, JSON_COMPACT), 0);
 	assert_int_equal(verify("--export", path), 1);
-	assert_non_null(strstr(out, fmt("chain %d seq %lld: hash mismatch", chain, seq)));
+	assert_non_null(strstr(out, gw_fmt("chain %d seq %lld: hash mismatch", chain, seq)));
 	json_decref(all);
 }
 
@@ -265,18 +253,18 @@ static void test_export_verifies_offline(void **state)
 static void test_edited_payload_is_named(void **state)
 {
 	assert_true(g.pid <= 0 || gw_stop(&g)); /* nothing more is written meanwhile */
-	const char *where = fmt("WHERE chain = %d AND seq = 3", chain);
-	assert_true(sql(false, fmt("UPDATE audit_log SET payload = payload || ' ' %s", where)));
+	const char *where = gw_fmt("WHERE chain = %d AND seq = 3", chain);
+	assert_true(sql(false, gw_fmt("UPDATE audit_log SET payload = payload || ' ' %s", where)));
 	assert_int_equal(verify(NULL, NULL), 1);
-	assert_non_null(strstr(out, fmt("audit chain BROKEN after 2 good records: chain %d seq 3: hash mismatch", chain)));
-	assert_true(sql(false, fmt("UPDATE audit_log SET payload = rtrim(payload, ' ') %s", where)));
+	assert_non_null(strstr(out, gw_fmt("audit chain BROKEN after 2 good records: chain %d seq 3: hash mismatch", chain)));
+	assert_true(sql(false, gw_fmt("UPDATE audit_log SET payload = rtrim(payload, ' ') %s", where)));
 	assert_int_equal(verify(NULL, NULL), 0);
 }
 
 /* Recomputes every hash of the chain from seq 3 on after editing that payload. */
 static void rewrite_chain(PGconn *c)
 {
-	PGresult *r = PQexec(c, fmt("SELECT seq, prev_hash, kind, subject, " AUDIT_TS_SQL("recorded_at")
+	PGresult *r = PQexec(c, gw_fmt("SELECT seq, prev_hash, kind, subject, " AUDIT_TS_SQL("recorded_at")
 				    ", payload FROM audit_log WHERE chain = %d AND seq >= 3 ORDER BY seq", chain));
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
 	char prev[AUDIT_HASH_HEX], hash[AUDIT_HASH_HEX];
@@ -289,7 +277,7 @@ static void rewrite_chain(PGconn *c)
 					   PQgetvalue(r, i, 3), PQgetvalue(r, i, 4), payload};
 		audit_hash(&rec, hash);
 		const char *p[] = {prev, hash, payload, PQgetvalue(r, i, 0)};
-		PGresult *u = PQexecParams(c, fmt("UPDATE audit_log SET prev_hash = $1, hash = $2, payload = $3 "
+		PGresult *u = PQexecParams(c, gw_fmt("UPDATE audit_log SET prev_hash = $1, hash = $2, payload = $3 "
 						  "WHERE chain = %d AND seq = $4::bigint", chain), 4, NULL, p, NULL, NULL, 0);
 		assert_int_equal(PQresultStatus(u), PGRES_COMMAND_OK);
 		PQclear(u);
@@ -308,7 +296,7 @@ static void test_rewritten_history_caught_by_checkpoint(void **state)
 	PQfinish(c);
 	assert_int_equal(verify(NULL, NULL), 1);
 	assert_non_null(strstr(out, "audit chain ok"));
-	assert_non_null(strstr(out, fmt("chain %d seq ", chain)));
+	assert_non_null(strstr(out, gw_fmt("chain %d seq ", chain)));
 	assert_non_null(strstr(out, "hash differs (history rewritten)"));
 	assert_true(sql(false, "UPDATE audit_log l SET prev_hash = s.prev_hash, hash = s.hash, payload = s.payload "
 			       "FROM saved s WHERE s.chain = l.chain AND s.seq = l.seq"));
@@ -331,24 +319,24 @@ static void write_wrong_key(const char *path)
 /* (c) a forged signature, an altered body, or another key: caught. */
 static void test_tampered_checkpoint_caught(void **state)
 {
-	const char *id = fmt("%s", sql_value("SELECT min(id) FROM audit_checkpoints"));
-	const char *where = fmt("WHERE id = %s", id);
+	const char *id = gw_fmt("%s", sql_value("SELECT min(id) FROM audit_checkpoints"));
+	const char *where = gw_fmt("WHERE id = %s", id);
 	char sig[128];
-	snprintf(sig, sizeof(sig), "%s", sql_value(fmt("SELECT signature FROM audit_checkpoints %s", where)));
-	assert_true(sql(false, fmt("UPDATE audit_checkpoints SET signature = '%c' || substr(signature, 2) %s",
+	snprintf(sig, sizeof(sig), "%s", sql_value(gw_fmt("SELECT signature FROM audit_checkpoints %s", where)));
+	assert_true(sql(false, gw_fmt("UPDATE audit_checkpoints SET signature = '%c' || substr(signature, 2) %s",
 				   sig[0] == 'A' ? 'B' : 'A', where)));
 	assert_int_equal(verify(NULL, NULL), 1);
-	assert_non_null(strstr(out, fmt("checkpoint %s: signature does not verify", id)));
-	assert_true(sql(false, fmt("UPDATE audit_checkpoints SET signature = '%s' %s", sig, where)));
-	assert_true(sql(false, fmt("UPDATE audit_checkpoints SET body = replace(body, '\"checkpoint_at\":\"2', "
+	assert_non_null(strstr(out, gw_fmt("checkpoint %s: signature does not verify", id)));
+	assert_true(sql(false, gw_fmt("UPDATE audit_checkpoints SET signature = '%s' %s", sig, where)));
+	assert_true(sql(false, gw_fmt("UPDATE audit_checkpoints SET body = replace(body, '\"checkpoint_at\":\"2', "
 				   "'\"checkpoint_at\":\"1') %s", where)));
 	assert_int_equal(verify(NULL, NULL), 1);
-	assert_non_null(strstr(out, fmt("checkpoint %s: signature does not verify", id)));
-	assert_true(sql(false, fmt("UPDATE audit_checkpoints SET body = replace(body, '\"checkpoint_at\":\"1', "
+	assert_non_null(strstr(out, gw_fmt("checkpoint %s: signature does not verify", id)));
+	assert_true(sql(false, gw_fmt("UPDATE audit_checkpoints SET body = replace(body, '\"checkpoint_at\":\"1', "
 				   "'\"checkpoint_at\":\"2') %s", where)));
 	assert_int_equal(verify(NULL, NULL), 0);
-	write_wrong_key(fmt("%s/wrong.pem", key_dir));
-	assert_int_equal(verify("--pubkey", fmt("%s/wrong.pem", key_dir)), 1);
+	write_wrong_key(gw_fmt("%s/wrong.pem", key_dir));
+	assert_int_equal(verify("--pubkey", gw_fmt("%s/wrong.pem", key_dir)), 1);
 	assert_non_null(strstr(out, "signature does not verify"));
 }
 

@@ -31,23 +31,11 @@ static long long event_base_s; /* occurred_at of event n is this plus n seconds 
 static int event_seq;
 static int total_acked, total_retried;
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[8][1024];
-	static int i;
-	char *b = bufs[i++ % 8];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 1024, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static const char *stamp(long long t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	gmtime_r(&tt, &tm);
 	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return b;
@@ -78,7 +66,7 @@ static void post_ok(const char *token, const char *path, const char *body)
 
 static const char *contract_doc(void)
 {
-	return fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
+	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
 		   "\"valid_to\":null,\"terms\":{\"fee_model\":\"fixed_fee\",\"allowed_actions\":[\"collection_costs\","
 		   "\"transfer_to_bailiff\",\"summons\",\"wage_garnishment\",\"extend_duration\"],"
 		   "\"bank_seizure_allowed\":false,\"personal_contact_before_summons\":{\"required\":true,"
@@ -94,12 +82,12 @@ static bool fixtures(void)
 {
 	long long now = (long long)time(NULL);
 	post_ok(admin, "/v1/partners",
-		fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
+		gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 		    "{\"number\":\"WKI-00123\",\"valid_until\":\"2099-12-31\"}}", partner_id));
 	post_ok(creditor, "/v1/contracts", contract_doc());
 	for (int i = 0; i < DOSSIERS; i++)
 		post_ok(creditor, "/v1/dossiers",
-			fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
+			gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
 			    "\"deb-%s-%d-q\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 			    "\"2020-06-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],"
 			    "\"handed_over_at\":\"%s\"}",
@@ -210,7 +198,7 @@ static void check_decision_stored(const struct gw_call *c)
 /* Sends the call again with its key until an answer other than 409/503 comes. */
 static void resend(struct gw_call *c, struct http_reply *r)
 {
-	const char *hdr[] = {fmt("Idempotency-Key: %s", c->idem_key), NULL};
+	const char *hdr[] = {gw_fmt("Idempotency-Key: %s", c->idem_key), NULL};
 	for (int t = 0; t < RETRY_TRIES; t++) {
 		assert_true(gw_http(&g, "POST", c->path, c->token, c->body, hdr, r));
 		if (r->status != 409 && r->status != 503)

@@ -23,18 +23,6 @@ static struct {
 	long long costs;
 } did;
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[16][4096];
-	static int i;
-	char *b = bufs[i++ % 16];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static long req(const char *method, const char *token, const char *path, const char *body, struct http_reply *r)
 {
 	assert_true(gw_http(&g, method, path, token, body, NULL, r));
@@ -43,14 +31,14 @@ static long req(const char *method, const char *token, const char *path, const c
 
 static const char *stamp(time_t t)
 {
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", gmtime(&t));
 	return b;
 }
 
 static const char *day(time_t t)
 {
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	strftime(b, 16, "%Y-%m-%d", gmtime(&t));
 	return b;
 }
@@ -85,7 +73,7 @@ static long long num(json_t *o, const char *path)
 
 static const char *contract_doc(const char *id, const char *partner)
 {
-	return fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
+	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
 		   "\"valid_to\":null,\"terms\":{\"fee_model\":\"fixed_fee\",\"allowed_actions\":[\"collection_costs\","
 		   "\"transfer_to_bailiff\",\"summons\",\"wage_garnishment\",\"extend_duration\"],"
 		   "\"bank_seizure_allowed\":false,\"personal_contact_before_summons\":{\"required\":true,"
@@ -99,7 +87,7 @@ static const char *contract_doc(const char *id, const char *partner)
 static void handover(const char *id, const char *partner, const char *contract)
 {
 	struct http_reply r;
-	const char *doc = fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s\","
+	const char *doc = gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s\","
 			      "\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":\"%s\",\"phase\":\"amicable\","
 			      "\"shortened_amicable_track\":false,\"flags\":[],\"handed_over_at\":\"%s\"}",
 			      id, partner, contract, id, day(time(NULL) - 40 * 86400), stamp(time(NULL) - 20 * 86400));
@@ -110,7 +98,7 @@ static void handover(const char *id, const char *partner, const char *contract)
 static long fact(const char *did_, const char *body)
 {
 	struct http_reply r;
-	long st = req("POST", agency, fmt("/v1/dossiers/%s/events", did_), body, &r);
+	long st = req("POST", agency, gw_fmt("/v1/dossiers/%s/events", did_), body, &r);
 	http_reply_free(&r);
 	return st;
 }
@@ -119,8 +107,8 @@ static long fact(const char *did_, const char *body)
 static void escalate(const char *did_, const char *action)
 {
 	struct http_reply r;
-	assert_int_equal(req("POST", agency, fmt("/v1/dossiers/%s/escalations", did_),
-			     fmt("{\"action\":\"%s\"}", action), &r), 201);
+	assert_int_equal(req("POST", agency, gw_fmt("/v1/dossiers/%s/escalations", did_),
+			     gw_fmt("{\"action\":\"%s\"}", action), &r), 201);
 	did.requested++;
 	bool deny = strcmp(json_string_value(json_object_get(r.json, "decision")), "deny") == 0;
 	deny ? did.denied++ : did.allowed++;
@@ -147,9 +135,9 @@ static int setup(void **state)
 		return -1;
 	return gw_token(&g, "admin", "ops", NULL, NULL, admin) &&
 			       gw_token(&g, "creditor", "kpi", cred_id, NULL, creditor) &&
-			       gw_token(&g, "creditor", "other", fmt("kpi-other-%s", run), NULL, other_creditor) &&
+			       gw_token(&g, "creditor", "other", gw_fmt("kpi-other-%s", run), NULL, other_creditor) &&
 			       gw_token(&g, "monitor", "mon", cred_id, NULL, monitor) &&
-			       gw_token(&g, "monitor", "mon2", fmt("kpi-other-%s", run), NULL, other_monitor) &&
+			       gw_token(&g, "monitor", "mon2", gw_fmt("kpi-other-%s", run), NULL, other_monitor) &&
 			       gw_token(&g, "agency", "a", NULL, pa, agency)
 		       ? 0
 		       : -1;
@@ -166,7 +154,7 @@ static void test_story(void **state)
 	struct http_reply r;
 	const char *parts[] = {pa, pb};
 	for (int i = 0; i < 2; i++) {
-		assert_int_equal(req("POST", admin, "/v1/partners", fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"P\","
+		assert_int_equal(req("POST", admin, "/v1/partners", gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"P\","
 			"\"wki_registration\":{\"number\":\"WKI-1\",\"valid_until\":\"2035-12-31\"}}", parts[i]), &r), 201);
 		http_reply_free(&r);
 	}
@@ -186,15 +174,15 @@ static void test_story(void **state)
 	did.handed_a = 3, did.handed_b = 1;
 	time_t t = weekday_noon(3);
 	const char *ca1 = "{\"type\":\"contact_attempt\",\"occurred_at\":\"%s\",\"channel\":\"phone\",\"reached\":%s}";
-	assert_int_equal(fact(d1, fmt(ca1, stamp(t), "true")), 201);
-	assert_int_equal(fact(d2, fmt(ca1, stamp(t), "false")), 201);
+	assert_int_equal(fact(d1, gw_fmt(ca1, stamp(t), "true")), 201);
+	assert_int_equal(fact(d2, gw_fmt(ca1, stamp(t), "false")), 201);
 	did.attempts = 2, did.reached = 1;
-	assert_int_equal(fact(d2, fmt(ca1, stamp(t - 13 * 3600), "false")), 422); /* 23:00 Amsterdam: R18 */
+	assert_int_equal(fact(d2, gw_fmt(ca1, stamp(t - 13 * 3600), "false")), 422); /* 23:00 Amsterdam: R18 */
 	did.refused_r18 = 1;
-	assert_int_equal(fact(d1, fmt("{\"type\":\"referral\",\"occurred_at\":\"%s\",\"to\":\"geldfit\"}", stamp(t))), 201);
-	assert_int_equal(fact(d1, fmt("{\"type\":\"arrangement_agreed\",\"occurred_at\":\"%s\","
+	assert_int_equal(fact(d1, gw_fmt("{\"type\":\"referral\",\"occurred_at\":\"%s\",\"to\":\"geldfit\"}", stamp(t))), 201);
+	assert_int_equal(fact(d1, gw_fmt("{\"type\":\"arrangement_agreed\",\"occurred_at\":\"%s\","
 				      "\"installment_cents\":5000,\"installments\":6}", stamp(t))), 201);
-	assert_int_equal(fact(d3, fmt("{\"type\":\"costs_charged\",\"occurred_at\":\"%s\",\"amount_cents\":5000}",
+	assert_int_equal(fact(d3, gw_fmt("{\"type\":\"costs_charged\",\"occurred_at\":\"%s\",\"amount_cents\":5000}",
 				      stamp(t))), 201);
 	did.costs = 5000;
 	escalate(d2, "summons");             /* an agency never summons: R16 */
@@ -213,12 +201,12 @@ static json_t *get_ok(const char *token, const char *path)
 
 static const char *period(void)
 {
-	return fmt("from=%s&to=%s", day(time(NULL) - 60 * 86400), day(time(NULL) + 86400));
+	return gw_fmt("from=%s&to=%s", day(time(NULL) - 60 * 86400), day(time(NULL) + 86400));
 }
 
 static void test_kpi_figures(void **state)
 {
-	json_t *k = get_ok(creditor, fmt("/v1/kpi?%s", period()));
+	json_t *k = get_ok(creditor, gw_fmt("/v1/kpi?%s", period()));
 	assert_int_equal(num(k, "dossiers.handed_over"), did.handed_a + did.handed_b);
 	assert_int_equal(num(k, "dossiers.active"), did.handed_a + did.handed_b);
 	assert_int_equal(num(k, "escalations.requested.total"), did.requested);
@@ -234,10 +222,10 @@ static void test_kpi_figures(void **state)
 	assert_int_equal(num(k, "costs.charged_cents"), did.costs);
 	assert_int_equal(num(k, "costs.wik_cap_cents"), 12600); /* 15% of EUR 840 */
 	assert_int_equal(num(k, "refused_facts.R18"), did.refused_r18);
-	assert_int_equal(num(k, fmt("refused_facts_by_partner.%s.R18", pa)), did.refused_r18);
+	assert_int_equal(num(k, gw_fmt("refused_facts_by_partner.%s.R18", pa)), did.refused_r18);
 	assert_true(json_real_value(at(k, "contact.median_days_to_first_contact")) > 0);
 	json_decref(k);
-	k = get_ok(monitor, fmt("/v1/kpi?creditor_id=%s&partner_id=%s&%s", cred_id, pb, period()));
+	k = get_ok(monitor, gw_fmt("/v1/kpi?creditor_id=%s&partner_id=%s&%s", cred_id, pb, period()));
 	assert_int_equal(num(k, "dossiers.handed_over"), did.handed_b);
 	assert_int_equal(num(k, "escalations.requested.total"), 0);
 	json_decref(k);
@@ -245,7 +233,7 @@ static void test_kpi_figures(void **state)
 
 static void test_scorecard(void **state)
 {
-	json_t *s = get_ok(monitor, fmt("/v1/scorecard?creditor_id=%s&%s", cred_id, period()));
+	json_t *s = get_ok(monitor, gw_fmt("/v1/scorecard?creditor_id=%s&%s", cred_id, period()));
 	json_t *rows = json_object_get(s, "partners"), *row;
 	size_t i;
 	int seen = 0;
@@ -279,18 +267,18 @@ static void expect(const char *token, const char *path, long status, const char 
 
 static void test_scope_and_params(void **state)
 {
-	expect(other_creditor, fmt("/v1/kpi?creditor_id=%s&%s", cred_id, period()), 404, NULL);
-	expect(other_monitor, fmt("/v1/kpi?creditor_id=%s&%s", cred_id, period()), 403, NULL);
-	expect(other_monitor, fmt("/v1/scorecard?creditor_id=%s&%s", cred_id, period()), 403, NULL);
-	expect(other_monitor, fmt("/v1/reports/self-assessment?creditor_id=%s&year=2026", cred_id), 403, NULL);
-	expect(agency, fmt("/v1/kpi?%s", period()), 403, NULL);
+	expect(other_creditor, gw_fmt("/v1/kpi?creditor_id=%s&%s", cred_id, period()), 404, NULL);
+	expect(other_monitor, gw_fmt("/v1/kpi?creditor_id=%s&%s", cred_id, period()), 403, NULL);
+	expect(other_monitor, gw_fmt("/v1/scorecard?creditor_id=%s&%s", cred_id, period()), 403, NULL);
+	expect(other_monitor, gw_fmt("/v1/reports/self-assessment?creditor_id=%s&year=2026", cred_id), 403, NULL);
+	expect(agency, gw_fmt("/v1/kpi?%s", period()), 403, NULL);
 	expect(creditor, "/v1/kpi?to=2026-01-01", 400, "from");
 	expect(creditor, "/v1/kpi?from=2026-01-01&to=2026-13-01", 400, "to");
 	expect(creditor, "/v1/kpi?from=2026-02-01&to=2026-01-01", 400, "to");
 	expect(creditor, "/v1/kpi?from=2024-01-01&to=2026-01-01", 400, "to");
 	expect(creditor, "/v1/reports/self-assessment?year=twenty", 400, "year");
 	expect(creditor, "/v1/reports/self-assessment?year=2026&format=pdf", 400, "format");
-	json_t *other = get_ok(other_creditor, fmt("/v1/kpi?%s", period()));
+	json_t *other = get_ok(other_creditor, gw_fmt("/v1/kpi?%s", period()));
 	assert_int_equal(num(other, "dossiers.handed_over"), 0);
 	json_decref(other);
 }
@@ -299,13 +287,13 @@ static void test_self_assessment(void **state)
 {
 	char year[8];
 	snprintf(year, sizeof(year), "%.4s", day(time(NULL)));
-	json_t *j = get_ok(monitor, fmt("/v1/reports/self-assessment?creditor_id=%s&year=%s", cred_id, year));
+	json_t *j = get_ok(monitor, gw_fmt("/v1/reports/self-assessment?creditor_id=%s&year=%s", cred_id, year));
 	json_t *secs = json_object_get(j, "sections"), *s;
 	size_t i;
 	assert_int_equal(json_array_size(secs), 7);
 	char *all = json_dumps(j, 0);
 	json_array_foreach(secs, i, s) {
-		assert_string_equal(json_string_value(json_object_get(s, "id")), fmt("K%zu", i + 1));
+		assert_string_equal(json_string_value(json_object_get(s, "id")), gw_fmt("K%zu", i + 1));
 		assert_string_equal(json_string_value(json_object_get(s, "explanation")), "");
 	}
 	assert_non_null(strstr(all, denied_id));
@@ -315,11 +303,11 @@ static void test_self_assessment(void **state)
 	const char *fmts[] = {"csv", "html"}, *types[] = {"text/csv; charset=utf-8", "text/html; charset=utf-8"};
 	for (int f = 0; f < 2; f++) {
 		struct http_reply r;
-		assert_int_equal(req("GET", creditor, fmt("/v1/reports/self-assessment?year=%s&format=%s", year, fmts[f]),
+		assert_int_equal(req("GET", creditor, gw_fmt("/v1/reports/self-assessment?year=%s&format=%s", year, fmts[f]),
 				     NULL, &r), 200);
 		assert_string_equal(r.content_type, types[f]);
 		for (int k = 1; k <= 7; k++)
-			assert_non_null(strstr(r.body, fmt("K%d", k)));
+			assert_non_null(strstr(r.body, gw_fmt("K%d", k)));
 		assert_non_null(strstr(r.body, denied_id));
 		assert_null(strstr(r.body, "http"));  /* printable, no external assets */
 		http_reply_free(&r);

@@ -31,18 +31,6 @@ static char before_ids[BEFORE][40];
 static struct gw_call calls[MAX_CALLS];
 static int n_calls;
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[8][1024];
-	static int i;
-	char *b = bufs[i++ % 8];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 1024, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -54,7 +42,7 @@ static const char *stamp(long long t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	gmtime_r(&tt, &tm);
 	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return b;
@@ -87,10 +75,10 @@ static void fixtures(void)
 {
 	long long now = (long long)time(NULL);
 	post_ok(admin, "/v1/partners",
-		fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
+		gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 		    "{\"number\":\"WKI-00123\",\"valid_until\":\"2099-12-31\"}}", partner_id));
 	post_ok(creditor, "/v1/contracts",
-		fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
+		gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
 		    "\"valid_to\":null,\"terms\":{\"fee_model\":\"fixed_fee\",\"allowed_actions\":"
 		    "[\"collection_costs\",\"transfer_to_bailiff\",\"summons\"],\"bank_seizure_allowed\":false,"
 		    "\"personal_contact_before_summons\":{\"required\":true,\"channels\":[\"phone\",\"visit\"],"
@@ -100,7 +88,7 @@ static void fixtures(void)
 		    contract_id, partner_id));
 	for (int i = 0; i < DOSSIERS; i++)
 		post_ok(creditor, "/v1/dossiers",
-			fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
+			gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
 			    "\"deb-%s-%d-q\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 			    "\"2020-06-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],"
 			    "\"handed_over_at\":\"%s\"}",
@@ -159,8 +147,8 @@ static long escalate(const char *d, const char *action, char id[40], double *ms)
 {
 	struct http_reply r;
 	double t0 = now_ms();
-	const char *body = fmt("{\"action\":\"%s\"}", action);
-	assert_true(gw_http(&g, "POST", fmt("/v1/dossiers/%s/escalations", d), agency, body, NULL, &r));
+	const char *body = gw_fmt("{\"action\":\"%s\"}", action);
+	assert_true(gw_http(&g, "POST", gw_fmt("/v1/dossiers/%s/escalations", d), agency, body, NULL, &r));
 	if (ms)
 		*ms = now_ms() - t0;
 	long st = r.status;

@@ -25,30 +25,12 @@ static char v1_path[256], v2_path[256];
 /* The recorded decisions: A before the judgment was recorded, then B, C (allowed), D. */
 static char dec_a[48], dec_b[48], dec_c[48], dec_d[48];
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[16][4096];
-	static int i;
-	char *b = bufs[i++ % 16];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 /* An RFC 3339 UTC time, days_ago days before now. */
 static const char *ago(int days_ago)
 {
 	time_t t = time(NULL) - (time_t)days_ago * DAY;
 	struct tm tm;
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	gmtime_r(&t, &tm);
 	strftime(b, 4096, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return b;
@@ -66,7 +48,7 @@ static long long count_rows(const char *table)
 	PGconn *c = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
 	const char *params[] = {cred_id};
 	PGresult *r =
-	    PQexecParams(c, fmt("SELECT count(*) FROM %s WHERE creditor_id = $1", table), 1,
+	    PQexecParams(c, gw_fmt("SELECT count(*) FROM %s WHERE creditor_id = $1", table), 1,
 	                 NULL, params, NULL, NULL, 0);
 	long long n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : -1;
 	PQclear(r);
@@ -78,7 +60,7 @@ static long long count_rows(const char *table)
 static const char *contract_doc(int version, const char *partner, const char *fee_model)
 {
 	bool v2 = version >= 2;
-	return fmt(
+	return gw_fmt(
 	    "{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":%d,\"valid_from\":\"2026-01-01\","
 	    "\"valid_to\":null,\"terms\":{\"fee_model\":\"%s\",\"allowed_actions\":["
 	    "\"summons\","
@@ -120,7 +102,7 @@ static int setup(void **state)
 	    gw_token(&g, "admin", "ops", NULL, NULL, admin) &&
 	    gw_token(&g, "creditor", "ws", cred_id, NULL, creditor) &&
 	    gw_token(&g, "monitor", "assessor", cred_id, NULL, monitor) &&
-	    gw_token(&g, "creditor", "other", fmt("other-%s", run), NULL, other_creditor) &&
+	    gw_token(&g, "creditor", "other", gw_fmt("other-%s", run), NULL, other_creditor) &&
 	    gw_token(&g, "bailiff", "oost", NULL, partner_id, bailiff);
 	return ok ? 0 : -1;
 }
@@ -136,11 +118,11 @@ static int teardown(void **state)
 static void escalate(const char *action, const char *outcome, char id[48])
 {
 	struct http_reply r;
-	assert_int_equal(post(bailiff, fmt("/v1/dossiers/%s/escalations", dossier_id),
-	                      fmt("{\"action\":\"%s\"}", action), &r),
+	assert_int_equal(post(bailiff, gw_fmt("/v1/dossiers/%s/escalations", dossier_id),
+	                      gw_fmt("{\"action\":\"%s\"}", action), &r),
 	                 201);
-	assert_string_equal(jstr(r.json, "decision"), outcome);
-	snprintf(id, 48, "%s", jstr(r.json, "decision_id"));
+	assert_string_equal(gw_jstr(r.json, "decision"), outcome);
+	snprintf(id, 48, "%s", gw_jstr(r.json, "decision_id"));
 	http_reply_free(&r);
 }
 
@@ -149,7 +131,7 @@ static void test_history(void **state)
 	struct http_reply r;
 	assert_int_equal(
 	    post(admin, "/v1/partners",
-	         fmt("{\"id\":\"%s\",\"kind\":\"bailiff\",\"name\":\"Deurwaarders Oost\"}",
+	         gw_fmt("{\"id\":\"%s\",\"kind\":\"bailiff\",\"name\":\"Deurwaarders Oost\"}",
 	             partner_id),
 	         &r),
 	    201);
@@ -160,7 +142,7 @@ static void test_history(void **state)
 	assert_int_equal(
 	    post(
 	        creditor, "/v1/dossiers",
-	        fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_"
+	        gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_"
 	            "ref\":"
 	            "\"deb-%s-q7\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 	            "\"2026-06-01\",\"phase\":\"judicial\",\"shortened_amicable_track\":false,"
@@ -173,8 +155,8 @@ static void test_history(void **state)
 	         dec_a); /* R01, R14 and R17: no judgment recorded yet */
 	/* the judgment is reported after A, though it happened before */
 	assert_int_equal(
-	    post(creditor, fmt("/v1/dossiers/%s/events", dossier_id),
-	         fmt("{\"type\":\"judgment\",\"occurred_at\":\"%s\",\"awarded_cents\":84000}",
+	    post(creditor, gw_fmt("/v1/dossiers/%s/events", dossier_id),
+	         gw_fmt("{\"type\":\"judgment\",\"occurred_at\":\"%s\",\"awarded_cents\":84000}",
 	             ago(20)),
 	         &r),
 	    201);
@@ -187,14 +169,14 @@ static void test_history(void **state)
 static bool has_rule(json_t *reasons, const char *rule)
 {
 	for (size_t i = 0; i < json_array_size(reasons); i++)
-		if (strcmp(jstr(json_array_get(reasons, i), "rule"), rule) == 0)
+		if (strcmp(gw_jstr(json_array_get(reasons, i), "rule"), rule) == 0)
 			return true;
 	return false;
 }
 
 static const char *sim_body(const char *contract, const char *at)
 {
-	return fmt(
+	return gw_fmt(
 	    "{\"dossier_id\":\"%s\",\"request\":{\"action\":\"bank_seizure\"}%s%s%s%s%s}",
 	    dossier_id, contract ? ",\"contract\":" : "", contract ? contract : "",
 	    at ? ",\"at\":\"" : "", at ? at : "", at ? "\"" : "");
@@ -208,19 +190,19 @@ static void test_simulate_records_nothing(void **state)
 	assert_int_equal(post(creditor, "/v1/simulate",
 	                      sim_body(contract_doc(2, partner_id, "fixed_fee"), NULL), &r),
 	                 200);
-	assert_string_equal(jstr(r.json, "decision"), "allow");
-	assert_string_equal(jstr(r.json, "dossier_id"), dossier_id);
-	assert_string_equal(jstr(r.json, "action"), "bank_seizure");
+	assert_string_equal(gw_jstr(r.json, "decision"), "allow");
+	assert_string_equal(gw_jstr(r.json, "dossier_id"), dossier_id);
+	assert_string_equal(gw_jstr(r.json, "action"), "bank_seizure");
 	assert_true(json_is_true(json_object_get(r.json, "simulated")));
 	json_t *c = json_object_get(r.json, "contract");
-	assert_string_equal(jstr(c, "id"), contract_id);
+	assert_string_equal(gw_jstr(c, "id"), contract_id);
 	assert_int_equal(json_integer_value(json_object_get(c, "version")), 2);
 	assert_true(json_is_true(json_object_get(c, "draft")));
 	assert_null(json_object_get(r.json, "decision_id"));
 	http_reply_free(&r);
 	/* the stored version in force still denies */
 	assert_int_equal(post(creditor, "/v1/simulate", sim_body(NULL, NULL), &r), 200);
-	assert_string_equal(jstr(r.json, "decision"), "deny");
+	assert_string_equal(gw_jstr(r.json, "decision"), "deny");
 	assert_true(has_rule(json_object_get(r.json, "reasons"), "R01"));
 	assert_true(
 	    json_is_false(json_object_get(json_object_get(r.json, "contract"), "draft")));
@@ -229,7 +211,7 @@ static void test_simulate_records_nothing(void **state)
 	assert_int_equal(post(monitor, "/v1/simulate",
 	                      sim_body(contract_doc(2, partner_id, "fixed_fee"), NULL), &r),
 	                 200);
-	assert_string_equal(jstr(r.json, "decision"), "allow");
+	assert_string_equal(gw_jstr(r.json, "decision"), "allow");
 	http_reply_free(&r);
 	assert_int_equal(count_rows("decisions"), decisions);
 	assert_int_equal(count_rows("audit_log"), audit);
@@ -242,13 +224,13 @@ static void test_simulate_at(void **state)
 	assert_int_equal(post(creditor, "/v1/simulate",
 	                      sim_body(contract_doc(2, partner_id, "fixed_fee"), ago(25)), &r),
 	                 200);
-	assert_string_equal(jstr(r.json, "decision"), "deny");
+	assert_string_equal(gw_jstr(r.json, "decision"), "deny");
 	assert_true(has_rule(json_object_get(r.json, "reasons"), "R17"));
 	assert_false(has_rule(json_object_get(r.json, "reasons"), "R01"));
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/simulate", sim_body(NULL, ago(-2)), &r), 422);
 	assert_string_equal(
-	    jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"), "/at");
+	    gw_jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"), "/at");
 	http_reply_free(&r);
 }
 
@@ -264,23 +246,23 @@ static void test_simulate_refusals(void **state)
 	                      &r),
 	                 422);
 	assert_string_equal(
-	    jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
+	    gw_jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
 	    "/contract/terms/fee_model");
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/simulate",
 	                      sim_body(contract_doc(2, "elsewhere", "fixed_fee"), NULL), &r),
 	                 422);
 	assert_string_equal(
-	    jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
+	    gw_jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
 	    "/contract/partner_id");
 	http_reply_free(&r);
 	assert_int_equal(
 	    post(creditor, "/v1/simulate",
-	         fmt("{\"dossier_id\":\"%s\",\"request\":{\"action\":\"fly\"}}", dossier_id),
+	         gw_fmt("{\"dossier_id\":\"%s\",\"request\":{\"action\":\"fly\"}}", dossier_id),
 	         &r),
 	    422);
 	assert_string_equal(
-	    jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
+	    gw_jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
 	    "/request/action");
 	http_reply_free(&r);
 }
@@ -293,20 +275,20 @@ static void test_cli_replay_draft(void **state)
 	assert_true(decisions >= 4 && audit > decisions);
 	assert_int_equal(gw_cli(&g, args, out, sizeof(out)), 0);
 	assert_non_null(strstr(
-	    out, fmt("%s dossier %s bank_seizure: v1 deny {R01,R14,R17} -> v2 deny {R17}: "
+	    out, gw_fmt("%s dossier %s bank_seizure: v1 deny {R01,R14,R17} -> v2 deny {R17}: "
 	             "would change",
 	             dec_a, dossier_id)));
 	assert_non_null(strstr(
 	    out,
-	    fmt("%s dossier %s bank_seizure: v1 deny {R01,R14} -> v2 allow {}: would change",
+	    gw_fmt("%s dossier %s bank_seizure: v1 deny {R01,R14} -> v2 allow {}: would change",
 	        dec_b, dossier_id)));
 	assert_non_null(strstr(
 	    out,
-	    fmt("%s dossier %s bank_seizure: v1 deny {R01,R14} -> v2 allow {}: would change",
+	    gw_fmt("%s dossier %s bank_seizure: v1 deny {R01,R14} -> v2 allow {}: would change",
 	        dec_d, dossier_id)));
 	assert_null(strstr(out, dec_c));
 	assert_non_null(strstr(out, "4 decisions replayed, 3 would change\n"));
-	assert_null(strstr(out, fmt("deb-%s-q7", gw_run_id())));
+	assert_null(strstr(out, gw_fmt("deb-%s-q7", gw_run_id())));
 	assert_int_equal(count_rows("decisions"), decisions);
 	assert_int_equal(count_rows("audit_log"), audit);
 }

@@ -17,34 +17,16 @@ static char admin[80], creditor[80], agency[80], other_agency[80], other_credito
 static char cred_id[64], partner_id[64], partner2_id[64], contract_id[64], dossier_id[64];
 static const char *binary;
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[8][4096];
-	static int i;
-	char *b = bufs[i++ % 8];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static long post(const char *token, const char *path, const char *body, struct http_reply *r)
 {
 	assert_true(gw_http(&g, "POST", path, token, body, NULL, r));
 	return r->status;
 }
 
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 static long long count_rows(const char *table)
 {
 	PGconn *c = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
-	PGresult *r = PQexec(c, fmt("SELECT count(*) FROM %s", table));
+	PGresult *r = PQexec(c, gw_fmt("SELECT count(*) FROM %s", table));
 	long long n = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : -1;
 	PQclear(r);
 	PQfinish(c);
@@ -53,7 +35,7 @@ static long long count_rows(const char *table)
 
 static const char *contract_doc(const char *fee_model)
 {
-	return fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2026-01-01\","
+	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2026-01-01\","
 		   "\"valid_to\":null,\"terms\":{\"fee_model\":\"%s\",\"allowed_actions\":[\"collection_costs\","
 		   "\"transfer_to_bailiff\",\"summons\",\"wage_garnishment\",\"extend_duration\"],"
 		   "\"bank_seizure_allowed\":false,\"personal_contact_before_summons\":{\"required\":true,"
@@ -67,7 +49,7 @@ static const char *contract_doc(const char *fee_model)
 
 static const char *dossier_doc(const char *id)
 {
-	return fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s-x9\","
+	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s-x9\","
 		   "\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":\"2026-09-01\","
 		   "\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[]}",
 		   id, partner_id, contract_id, gw_run_id());
@@ -85,7 +67,7 @@ static int setup(void **state)
 		return -1;
 	bool ok = gw_token(&g, "admin", "ops", NULL, NULL, admin) &&
 		  gw_token(&g, "creditor", "ws", cred_id, NULL, creditor) &&
-		  gw_token(&g, "creditor", "other", fmt("other-%s", run), NULL, other_creditor) &&
+		  gw_token(&g, "creditor", "other", gw_fmt("other-%s", run), NULL, other_creditor) &&
 		  gw_token(&g, "agency", "noord", NULL, partner_id, agency) &&
 		  gw_token(&g, "agency", "zuid", NULL, partner2_id, other_agency);
 	return ok ? 0 : -1;
@@ -114,7 +96,7 @@ static void test_unauthorized(void **state)
 	assert_true(gw_http(&g, "GET", "/v1/partners/x", NULL, NULL, NULL, &r));
 	assert_int_equal(r.status, 401);
 	assert_string_equal(r.content_type, "application/problem+json");
-	assert_string_equal(jstr(r.json, "code"), "unauthorized");
+	assert_string_equal(gw_jstr(r.json, "code"), "unauthorized");
 	http_reply_free(&r);
 	const char *wrong = "fg_0000000000000000000000000000000000000000000000000000000000000000";
 	assert_true(gw_http(&g, "GET", "/v1/partners/x", wrong, NULL, NULL, &r));
@@ -125,15 +107,15 @@ static void test_unauthorized(void **state)
 static void test_register_partners(void **state)
 {
 	struct http_reply r;
-	const char *p1 = fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\","
+	const char *p1 = gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\","
 			     "\"wki_registration\":{\"number\":\"WKI-00123\",\"valid_until\":\"2030-12-31\"}}",
 			     partner_id);
 	assert_int_equal(post(admin, "/v1/partners", p1, &r), 201);
 	http_reply_free(&r);
 	assert_int_equal(post(admin, "/v1/partners", p1, &r), 409);
-	assert_string_equal(jstr(r.json, "code"), "partner_exists");
+	assert_string_equal(gw_jstr(r.json, "code"), "partner_exists");
 	http_reply_free(&r);
-	const char *p2 = fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Zuid\","
+	const char *p2 = gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Zuid\","
 			     "\"wki_registration\":{\"number\":\"WKI-00456\",\"valid_until\":\"2030-12-31\"}}",
 			     partner2_id);
 	assert_int_equal(post(admin, "/v1/partners", p2, &r), 201);
@@ -149,10 +131,10 @@ static void test_contract(void **state)
 	assert_int_equal(post(creditor, "/v1/contracts", contract_doc("no_cure_no_pay"), &r), 422);
 	json_t *errs = json_object_get(r.json, "errors");
 	assert_true(json_array_size(errs) >= 1);
-	assert_string_equal(jstr(json_array_get(errs, 0), "pointer"), "/terms/fee_model");
+	assert_string_equal(gw_jstr(json_array_get(errs, 0), "pointer"), "/terms/fee_model");
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/contracts", contract_doc("fixed_fee"), &r), 201);
-	assert_string_equal(jstr(r.json, "creditor_id"), cred_id);
+	assert_string_equal(gw_jstr(r.json, "creditor_id"), cred_id);
 	http_reply_free(&r);
 }
 
@@ -160,7 +142,7 @@ static void test_handover(void **state)
 {
 	struct http_reply r;
 	assert_int_equal(post(creditor, "/v1/dossiers", dossier_doc(dossier_id), &r), 201);
-	assert_string_equal(jstr(r.json, "id"), dossier_id);
+	assert_string_equal(gw_jstr(r.json, "id"), dossier_id);
 	assert_true(json_integer_value(json_object_get(r.json, "audit_seq")) > 0);
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/dossiers", dossier_doc(dossier_id), &r), 409);
@@ -172,26 +154,26 @@ static void test_bad_input_writes_nothing(void **state)
 	struct http_reply r;
 	long long audit = count_rows("audit_log"), dossiers = count_rows("dossiers");
 	assert_int_equal(post(creditor, "/v1/dossiers", "{\"id\": ", &r), 400);
-	assert_string_equal(jstr(r.json, "code"), "malformed_json");
+	assert_string_equal(gw_jstr(r.json, "code"), "malformed_json");
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/dossiers",
-			      fmt("{\"id\":\"d-%s-2\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
+			      gw_fmt("{\"id\":\"d-%s-2\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
 				  "\"debtor_ref\":\"deb-1234\",\"currency\":\"EUR\",\"due_date\":\"2026-09-01\","
 				  "\"phase\":\"amicable\",\"shortened_amicable_track\":false}",
 				  gw_run_id(), partner_id, contract_id), &r), 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
+	assert_string_equal(gw_jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
 			    "/principal_cents");
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/dossiers",
-			      fmt("{\"id\":\"d-%s-3\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
+			      gw_fmt("{\"id\":\"d-%s-3\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
 				  "\"debtor_ref\":\"deb-1234\",\"principal_cents\":\"lots\",\"currency\":\"EUR\","
 				  "\"due_date\":\"2026-09-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false}",
 				  gw_run_id(), partner_id, contract_id), &r), 422);
-	assert_string_equal(jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
+	assert_string_equal(gw_jstr(json_array_get(json_object_get(r.json, "errors"), 0), "pointer"),
 			    "/principal_cents");
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/dossiers",
-			      fmt("{\"id\":\"d-%s-4\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
+			      gw_fmt("{\"id\":\"d-%s-4\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
 				  "\"debtor_ref\":\"123456782\",\"principal_cents\":100,\"currency\":\"EUR\","
 				  "\"due_date\":\"2026-09-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false}",
 				  gw_run_id(), partner_id, contract_id), &r), 422);
@@ -203,26 +185,26 @@ static void test_bad_input_writes_nothing(void **state)
 static void test_bank_seizure_denied(void **state)
 {
 	struct http_reply r, again;
-	assert_int_equal(post(agency, fmt("/v1/dossiers/%s/escalations", dossier_id),
+	assert_int_equal(post(agency, gw_fmt("/v1/dossiers/%s/escalations", dossier_id),
 			      "{\"action\":\"bank_seizure\"}", &r), 201);
-	assert_string_equal(jstr(r.json, "decision"), "deny");
-	assert_string_equal(jstr(r.json, "dossier_id"), dossier_id);
-	assert_string_equal(jstr(json_object_get(r.json, "contract"), "id"), contract_id);
+	assert_string_equal(gw_jstr(r.json, "decision"), "deny");
+	assert_string_equal(gw_jstr(r.json, "dossier_id"), dossier_id);
+	assert_string_equal(gw_jstr(json_object_get(r.json, "contract"), "id"), contract_id);
 	json_t *reasons = json_object_get(r.json, "reasons");
 	bool r01 = false;
 	for (size_t i = 0; i < json_array_size(reasons); i++) {
 		json_t *x = json_array_get(reasons, i);
-		if (strcmp(jstr(x, "rule"), "R01") == 0) {
+		if (strcmp(gw_jstr(x, "rule"), "R01") == 0) {
 			r01 = true;
-			assert_true(strlen(jstr(x, "message_nl")) > 10);
-			assert_true(strlen(jstr(x, "message_en")) > 10);
-			assert_true(strlen(jstr(x, "remedy")) > 5);
+			assert_true(strlen(gw_jstr(x, "message_nl")) > 10);
+			assert_true(strlen(gw_jstr(x, "message_en")) > 10);
+			assert_true(strlen(gw_jstr(x, "remedy")) > 5);
 		}
 	}
 	assert_true(r01);
 	assert_true(json_integer_value(json_object_get(r.json, "audit_seq")) > 0);
 	/* the recorded decision is the one answered */
-	assert_true(gw_http(&g, "GET", fmt("/v1/decisions/%s", jstr(r.json, "decision_id")), creditor, NULL,
+	assert_true(gw_http(&g, "GET", gw_fmt("/v1/decisions/%s", gw_jstr(r.json, "decision_id")), creditor, NULL,
 			    NULL, &again));
 	assert_int_equal(again.status, 200);
 	assert_string_equal(again.body, r.body);
@@ -233,26 +215,26 @@ static void test_bank_seizure_denied(void **state)
 static void test_allowed_action(void **state)
 {
 	struct http_reply r;
-	assert_int_equal(post(agency, fmt("/v1/dossiers/%s/escalations", dossier_id),
+	assert_int_equal(post(agency, gw_fmt("/v1/dossiers/%s/escalations", dossier_id),
 			      "{\"action\":\"transfer_to_bailiff\"}", &r), 201);
-	assert_string_equal(jstr(r.json, "decision"), "allow");
+	assert_string_equal(gw_jstr(r.json, "decision"), "allow");
 	http_reply_free(&r);
 }
 
 static void test_scoping(void **state)
 {
 	struct http_reply r;
-	assert_int_equal(post(other_agency, fmt("/v1/dossiers/%s/escalations", dossier_id),
+	assert_int_equal(post(other_agency, gw_fmt("/v1/dossiers/%s/escalations", dossier_id),
 			      "{\"action\":\"summons\"}", &r), 404);
 	http_reply_free(&r);
-	assert_true(gw_http(&g, "GET", fmt("/v1/dossiers/%s", dossier_id), other_creditor, NULL, NULL, &r));
+	assert_true(gw_http(&g, "GET", gw_fmt("/v1/dossiers/%s", dossier_id), other_creditor, NULL, NULL, &r));
 	assert_int_equal(r.status, 404);
 	http_reply_free(&r);
-	assert_true(gw_http(&g, "GET", fmt("/v1/dossiers/%s", dossier_id), agency, NULL, NULL, &r));
+	assert_true(gw_http(&g, "GET", gw_fmt("/v1/dossiers/%s", dossier_id), agency, NULL, NULL, &r));
 	assert_int_equal(r.status, 200);
 	http_reply_free(&r);
 	/* a creditor does not request escalations */
-	assert_int_equal(post(creditor, fmt("/v1/dossiers/%s/escalations", dossier_id),
+	assert_int_equal(post(creditor, gw_fmt("/v1/dossiers/%s/escalations", dossier_id),
 			      "{\"action\":\"summons\"}", &r), 403);
 	http_reply_free(&r);
 }
@@ -266,7 +248,7 @@ static void test_audit_verifies_and_log_is_clean(void **state)
 	assert_non_null(strstr(log, "\"type\":\"access\""));
 	assert_null(strstr(log, agency));
 	assert_null(strstr(log, creditor));
-	assert_null(strstr(log, fmt("deb-%s-x9", gw_run_id())));
+	assert_null(strstr(log, gw_fmt("deb-%s-x9", gw_run_id())));
 	free(log);
 }
 

@@ -31,27 +31,9 @@ static char k_ws_noord[64], k_ws_oost[64], k_vz_zuid[64], k_wb_oost[64];
 
 /* ---- small helpers ---- */
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[32][4096];
-	static int i;
-	char *b = bufs[i++ % 32];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 4096, f, ap);
-	va_end(ap);
-	return b;
-}
-
-static const char *jstr(json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
-	return s ? s : "";
-}
-
 static const char *id(const char *what)
 {
-	return fmt("%s-%s", what, gw_run_id());
+	return gw_fmt("%s-%s", what, gw_run_id());
 }
 
 static long post(const char *token, const char *path, const char *body, struct http_reply *r)
@@ -124,7 +106,7 @@ static int64_t local_at(int32_t day, int hh, int mm)
 
 static const char *stamp(int64_t t)
 {
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	timestamp_format(t, b);
 	return b;
 }
@@ -152,7 +134,7 @@ static const char *date_en(int32_t day)
 					     "July", "August", "September", "October", "November", "December"};
 	int y, m, d;
 	caldate_to_ymd(day, &y, &m, &d);
-	return fmt("%d %s %d", d, months[m - 1], y);
+	return gw_fmt("%d %s %d", d, months[m - 1], y);
 }
 
 /* ---- documents ---- */
@@ -169,7 +151,7 @@ struct terms {
 
 static const char *contract_doc(const char *cid, const char *partner, const char *fee, const struct terms *t)
 {
-	return fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
+	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
 		   "\"valid_to\":null,\"terms\":{\"fee_model\":\"%s\",\"allowed_actions\":%s,"
 		   "\"bank_seizure_allowed\":false,\"personal_contact_before_summons\":{\"required\":true,"
 		   "\"channels\":%s,\"min_attempts\":%d,\"within_days\":90},\"max_duration_days\":%d,"
@@ -185,13 +167,13 @@ static void hand_over(const char *creditor, const char *did, const char *partner
 		      long principal, const char *phase, bool shortened, int64_t handed_over_at)
 {
 	struct http_reply r;
-	const char *doc = fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
+	const char *doc = gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
 			      "\"deb-%s\",\"principal_cents\":%ld,\"currency\":\"EUR\",\"due_date\":\"2020-06-01\","
 			      "\"phase\":\"%s\",\"shortened_amicable_track\":%s,\"flags\":[],\"handed_over_at\":\"%s\"}",
 			      did, partner, contract, did, principal, phase, shortened ? "true" : "false",
 			      stamp(handed_over_at));
 	assert_int_equal(post(creditor, "/v1/dossiers", doc, &r), 201);
-	assert_string_equal(jstr(r.json, "id"), did);
+	assert_string_equal(gw_jstr(r.json, "id"), did);
 	http_reply_free(&r);
 }
 
@@ -199,36 +181,36 @@ static void hand_over(const char *creditor, const char *did, const char *partner
 
 static const char *letter(int64_t t, const char *tmpl, const char *kind)
 {
-	return fmt("{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"%s\",\"kind\":\"%s\"}",
+	return gw_fmt("{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"%s\",\"kind\":\"%s\"}",
 		   stamp(t), tmpl, kind);
 }
 
 static const char *contact(int64_t t, const char *channel)
 {
-	return fmt("{\"type\":\"contact_attempt\",\"occurred_at\":\"%s\",\"channel\":\"%s\",\"reached\":false}",
+	return gw_fmt("{\"type\":\"contact_attempt\",\"occurred_at\":\"%s\",\"channel\":\"%s\",\"reached\":false}",
 		   stamp(t), channel);
 }
 
 static void fact_recorded(const char *token, const char *did, const char *body)
 {
 	struct http_reply r;
-	assert_int_equal(post(token, fmt("/v1/dossiers/%s/events", did), body, &r), 201);
-	assert_string_equal(jstr(r.json, "status"), "recorded");
+	assert_int_equal(post(token, gw_fmt("/v1/dossiers/%s/events", did), body, &r), 201);
+	assert_string_equal(gw_jstr(r.json, "status"), "recorded");
 	http_reply_free(&r);
 }
 
 /* The comma-joined rule ids of a reasons array, each reason explained and not waived. */
 static const char *rule_ids(json_t *reasons)
 {
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	size_t n = 0;
 	assert_true(json_is_array(reasons));
 	for (size_t i = 0; i < json_array_size(reasons); i++) {
 		json_t *x = json_array_get(reasons, i);
-		assert_true(strlen(jstr(x, "message_nl")) > 10);
-		assert_true(strlen(jstr(x, "message_en")) > 10);
+		assert_true(strlen(gw_jstr(x, "message_nl")) > 10);
+		assert_true(strlen(gw_jstr(x, "message_en")) > 10);
 		assert_true(json_is_false(json_object_get(x, "waived")));
-		n += (size_t)snprintf(b + n, 4096 - n, "%s%s", i ? "," : "", jstr(x, "rule"));
+		n += (size_t)snprintf(b + n, 4096 - n, "%s%s", i ? "," : "", gw_jstr(x, "rule"));
 	}
 	return b;
 }
@@ -237,9 +219,9 @@ static const char *rule_ids(json_t *reasons)
 static void fact_refused(const char *token, const char *did, const char *body, const char *rules)
 {
 	struct http_reply r;
-	assert_int_equal(post(token, fmt("/v1/dossiers/%s/events", did), body, &r), 422);
+	assert_int_equal(post(token, gw_fmt("/v1/dossiers/%s/events", did), body, &r), 422);
 	assert_string_equal(r.content_type, "application/problem+json");
-	assert_string_equal(jstr(r.json, "code"), "fact_refused");
+	assert_string_equal(gw_jstr(r.json, "code"), "fact_refused");
 	assert_string_equal(rule_ids(json_object_get(r.json, "reasons")), rules);
 	http_reply_free(&r);
 }
@@ -251,12 +233,12 @@ static const char *decide(const char *token, const char *did, const char *reques
 			  const char *rules)
 {
 	struct http_reply r;
-	char *out = fmt("%s", "");
-	assert_int_equal(post(token, fmt("/v1/dossiers/%s/escalations", did), request, &r), 201);
-	assert_string_equal(jstr(r.json, "dossier_id"), did);
-	assert_string_equal(jstr(r.json, "decision"), outcome);
+	char *out = gw_fmt("%s", "");
+	assert_int_equal(post(token, gw_fmt("/v1/dossiers/%s/escalations", did), request, &r), 201);
+	assert_string_equal(gw_jstr(r.json, "dossier_id"), did);
+	assert_string_equal(gw_jstr(r.json, "decision"), outcome);
 	assert_string_equal(rule_ids(json_object_get(r.json, "reasons")), rules);
-	snprintf(out, 4096, "%s", jstr(r.json, "decision_id"));
+	snprintf(out, 4096, "%s", gw_jstr(r.json, "decision_id"));
 	http_reply_free(&r);
 	return out;
 }
@@ -265,7 +247,7 @@ static const char *decide(const char *token, const char *did, const char *reques
 static json_t *dossier(const char *token, const char *did)
 {
 	struct http_reply r;
-	assert_int_equal(get(token, fmt("/v1/dossiers/%s", did), &r), 200);
+	assert_int_equal(get(token, gw_fmt("/v1/dossiers/%s", did), &r), 200);
 	json_t *o = json_incref(r.json);
 	http_reply_free(&r);
 	return o;
@@ -315,10 +297,10 @@ static void test_parties(void **state)
 {
 	const char *agency = "{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"%s\","
 			     "\"wki_registration\":{\"number\":\"%s\",\"valid_until\":\"2099-12-31\"}}";
-	assert_int_equal(post_status(admin, "/v1/partners", fmt(agency, p_noord, "Incassobureau Noord", "WKI-2024-00417")), 201);
-	assert_int_equal(post_status(admin, "/v1/partners", fmt(agency, p_zuid, "Incasso Zuid", "WKI-2024-01288")), 201);
+	assert_int_equal(post_status(admin, "/v1/partners", gw_fmt(agency, p_noord, "Incassobureau Noord", "WKI-2024-00417")), 201);
+	assert_int_equal(post_status(admin, "/v1/partners", gw_fmt(agency, p_zuid, "Incasso Zuid", "WKI-2024-01288")), 201);
 	assert_int_equal(post_status(admin, "/v1/partners",
-				     fmt("{\"id\":\"%s\",\"kind\":\"bailiff\",\"name\":\"Deurwaarder Oost\"}", p_oost)),
+				     gw_fmt("{\"id\":\"%s\",\"kind\":\"bailiff\",\"name\":\"Deurwaarder Oost\"}", p_oost)),
 			 201);
 
 	const struct terms ws_noord = {"[\"collection_costs\",\"transfer_to_bailiff\",\"summons\",\"wage_garnishment\","
@@ -355,7 +337,7 @@ static void test_housing_agency(void **state)
 	assert_true(json_is_true(json_object_get(state_of(d), "fourteen_day_letter_sent")));
 	char today_s[11];
 	caldate_format(today(), today_s);
-	assert_true(strcmp(jstr(state_of(d), "costs_allowed_from"), today_s) <= 0);
+	assert_true(strcmp(gw_jstr(state_of(d), "costs_allowed_from"), today_s) <= 0);
 	json_decref(d);
 
 	/* WIK on EUR 840.00: 15% = EUR 126.00, no VAT: the full amount is allowed once */
@@ -408,7 +390,7 @@ static void test_insurer_debt_help(void **state)
 	fact_recorded(zuid, did, letter(local_at(today() - 35, 10, 0), "veertiendagenbrief-v3", "fourteen_day_letter"));
 	int64_t now = (int64_t)time(NULL);
 	fact_recorded(verzekeraar, did,
-		      fmt("{\"type\":\"debt_help_started\",\"occurred_at\":\"%s\",\"kind\":\"debt_help\"}",
+		      gw_fmt("{\"type\":\"debt_help_started\",\"occurred_at\":\"%s\",\"kind\":\"debt_help\"}",
 			  stamp(now - 2 * 86400)));
 	json_t *d = dossier(zuid, did);
 	assert_true(json_is_true(json_object_get(state_of(d), "debt_help_active")));
@@ -421,7 +403,7 @@ static void test_insurer_debt_help(void **state)
 	decide(zuid, did, "{\"action\":\"extend_duration\"}", "allow", "");
 
 	fact_recorded(verzekeraar, did,
-		      fmt("{\"type\":\"debt_help_ended\",\"occurred_at\":\"%s\"}", stamp(now - 120)));
+		      gw_fmt("{\"type\":\"debt_help_ended\",\"occurred_at\":\"%s\"}", stamp(now - 120)));
 	d = dossier(zuid, did);
 	assert_true(json_is_false(json_object_get(state_of(d), "debt_help_active")));
 	json_decref(d);
@@ -445,7 +427,7 @@ static void test_insurer_extension(void **state)
 	caldate_format(handover + 90 + 30, until);
 	json_t *d = dossier(verzekeraar, did);
 	assert_int_equal(json_integer_value(json_object_get(state_of(d), "extensions")), 1);
-	assert_string_equal(jstr(state_of(d), "max_duration_until"), until);
+	assert_string_equal(gw_jstr(state_of(d), "max_duration_until"), until);
 	assert_true(json_is_false(json_object_get(state_of(d), "past_max_duration")));
 	json_decref(d);
 	decide(zuid, did, "{\"action\":\"transfer_to_bailiff\"}", "allow", "");
@@ -481,11 +463,11 @@ static void test_bailiff_shortened_track(void **state)
 
 	/* A: within the track */
 	struct http_reply r;
-	assert_int_equal(post(oost, fmt("/v1/dossiers/%s/escalations", a), summons, &r), 201);
-	assert_string_equal(jstr(r.json, "decision"), "deny");
+	assert_int_equal(post(oost, gw_fmt("/v1/dossiers/%s/escalations", a), summons, &r), 201);
+	assert_string_equal(gw_jstr(r.json, "decision"), "deny");
 	assert_string_equal(rule_ids(json_object_get(r.json, "reasons")), "R05");
-	assert_string_equal(jstr(json_array_get(json_object_get(r.json, "reasons"), 0), "remedy"),
-			    fmt("Not before %s.", date_en(today() + 1)));
+	assert_string_equal(gw_jstr(json_array_get(json_object_get(r.json, "reasons"), 0), "remedy"),
+			    gw_fmt("Not before %s.", date_en(today() + 1)));
 	http_reply_free(&r);
 	decide(oost, a, "{\"action\":\"extend_duration\"}", "allow", "");
 	/* R05 lets collection costs through on the track; R10 still wants a fourteen-day letter run out */
@@ -599,9 +581,9 @@ static void post_idem(const char *token, const char *path, const char *body, con
 	struct curl_slist *h = NULL;
 	memset(out, 0, sizeof(*out));
 	snprintf(url, sizeof(url), "%s%s", g.base, path);
-	h = curl_slist_append(h, fmt("Authorization: Bearer %s", token));
+	h = curl_slist_append(h, gw_fmt("Authorization: Bearer %s", token));
 	h = curl_slist_append(h, "Content-Type: application/json");
-	h = curl_slist_append(h, fmt("Idempotency-Key: %s", key));
+	h = curl_slist_append(h, gw_fmt("Idempotency-Key: %s", key));
 	CURL *c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
@@ -632,8 +614,8 @@ static void test_idempotency(void **state)
 	struct raw_reply first, again, other;
 	snprintf(did, sizeof(did), "%s", id("ws-5"));
 	hand_over(woonstad, did, p_noord, k_ws_noord, 84000, "amicable", false, local_at(today() - 10, 9, 0));
-	const char *path = fmt("/v1/dossiers/%s/escalations", did);
-	const char *key = fmt("retry-%s-esc", gw_run_id());
+	const char *path = gw_fmt("/v1/dossiers/%s/escalations", did);
+	const char *key = gw_fmt("retry-%s-esc", gw_run_id());
 	const char *q = "SELECT count(*) FROM decisions WHERE dossier_id = $1";
 
 	post_idem(noord, path, "{\"action\":\"transfer_to_bailiff\"}", key, &first);
@@ -648,17 +630,17 @@ static void test_idempotency(void **state)
 	post_idem(noord, path, "{\"action\":\"collection_costs\",\"amount_cents\":100}", key, &other);
 	assert_int_equal(other.status, 422);
 	json_t *p = json_loads(other.body, 0, NULL);
-	assert_string_equal(jstr(p, "code"), "idempotency_key_reused");
+	assert_string_equal(gw_jstr(p, "code"), "idempotency_key_reused");
 	json_decref(p);
 	assert_int_equal(sql_count(q, did), 1);
 
 	/* facts too: the replay is the first answer, and one event is stored */
 	const char *fact = contact(local_at(contact_day_ago(1, 9), 10, 0), "phone");
-	const char *ekey = fmt("retry-%s-fact", gw_run_id());
+	const char *ekey = gw_fmt("retry-%s-fact", gw_run_id());
 	const char *events = "SELECT count(*) FROM events WHERE dossier_id = $1";
-	post_idem(noord, fmt("/v1/dossiers/%s/events", did), fact, ekey, &first);
+	post_idem(noord, gw_fmt("/v1/dossiers/%s/events", did), fact, ekey, &first);
 	assert_int_equal(first.status, 201);
-	post_idem(noord, fmt("/v1/dossiers/%s/events", did), fact, ekey, &again);
+	post_idem(noord, gw_fmt("/v1/dossiers/%s/events", did), fact, ekey, &again);
 	assert_int_equal(again.status, 201);
 	assert_true(replayed(&again));
 	assert_string_equal(again.body, first.body);
@@ -672,9 +654,9 @@ static void test_scoping(void **state)
 	snprintf(did, sizeof(did), "%s", id("ws-6"));
 	hand_over(woonstad, did, p_noord, k_ws_noord, 84000, "amicable", false, local_at(today() - 10, 9, 0));
 	snprintf(dec, sizeof(dec), "%s", decide(noord, did, "{\"action\":\"transfer_to_bailiff\"}", "allow", ""));
-	const char *dpath = fmt("/v1/dossiers/%s", did), *decpath = fmt("/v1/decisions/%s", dec);
-	const char *cpath = fmt("/v1/contracts/%s", k_ws_noord);
-	const char *events = fmt("/v1/dossiers/%s/events", did), *esc = fmt("/v1/dossiers/%s/escalations", did);
+	const char *dpath = gw_fmt("/v1/dossiers/%s", did), *decpath = gw_fmt("/v1/decisions/%s", dec);
+	const char *cpath = gw_fmt("/v1/contracts/%s", k_ws_noord);
+	const char *events = gw_fmt("/v1/dossiers/%s/events", did), *esc = gw_fmt("/v1/dossiers/%s/escalations", did);
 	const char *fact = contact(local_at(contact_day_ago(1, 9), 10, 0), "phone");
 	const char *ask = "{\"action\":\"transfer_to_bailiff\"}";
 

@@ -26,23 +26,11 @@ static char admin[80], creditor[80], agency[80];
 static char cred_id[64], partner_id[64], contract_id[64];
 static struct gw_call calls[2 * PER_GW];
 
-static char *fmt(const char *f, ...)
-{
-	static char bufs[8][1024];
-	static int i;
-	char *b = bufs[i++ % 8];
-	va_list ap;
-	va_start(ap, f);
-	vsnprintf(b, 1024, f, ap);
-	va_end(ap);
-	return b;
-}
-
 static const char *stamp(long long t)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
-	char *b = fmt("%s", "");
+	char *b = gw_fmt("%s", "");
 	gmtime_r(&tt, &tm);
 	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return b;
@@ -73,7 +61,7 @@ static void post_ok(const char *token, const char *path, const char *body)
 
 static const char *contract_doc(void)
 {
-	return fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
+	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
 		   "\"valid_to\":null,\"terms\":{\"fee_model\":\"fixed_fee\",\"allowed_actions\":"
 		   "[\"collection_costs\",\"transfer_to_bailiff\",\"summons\"],\"bank_seizure_allowed\":false,"
 		   "\"personal_contact_before_summons\":{\"required\":true,\"channels\":[\"phone\",\"visit\"],"
@@ -88,12 +76,12 @@ static void dossier_with_expired_letter(const char *did)
 {
 	long long now = (long long)time(NULL);
 	post_ok(creditor, "/v1/dossiers",
-		fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s-q\","
+		gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s-q\","
 		    "\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":\"2020-06-01\",\"phase\":"
 		    "\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],\"handed_over_at\":\"%s\"}",
 		    did, partner_id, contract_id, did, stamp(now - 40 * 86400)));
-	post_ok(agency, fmt("/v1/dossiers/%s/events", did),
-		fmt("{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"veertiendagenbrief-v2\","
+	post_ok(agency, gw_fmt("/v1/dossiers/%s/events", did),
+		gw_fmt("{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"veertiendagenbrief-v2\","
 		    "\"kind\":\"fourteen_day_letter\"}", stamp(now - 35 * 86400 + 3600)));
 }
 
@@ -124,7 +112,7 @@ static int teardown(void **state)
 static void test_parties(void **state)
 {
 	post_ok(admin, "/v1/partners",
-		fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
+		gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 		    "{\"number\":\"WKI-00123\",\"valid_until\":\"2099-12-31\"}}", partner_id));
 	post_ok(creditor, "/v1/contracts", contract_doc());
 }
@@ -146,7 +134,7 @@ static void settle(struct gw_call *c)
 {
 	for (int t = 0; t < RETRY_TRIES && c->status != 201; t++) {
 		struct http_reply r;
-		const char *hdr[] = {fmt("Idempotency-Key: %s", c->idem_key), NULL};
+		const char *hdr[] = {gw_fmt("Idempotency-Key: %s", c->idem_key), NULL};
 		usleep(20 * 1000);
 		assert_true(gw_http(c->g, "POST", c->path, c->token, c->body, hdr, &r));
 		assert_true(r.status == 201 || r.status == 409);
@@ -176,7 +164,7 @@ static void test_charged_once(void **state)
 		snprintf(did, sizeof(did), "two-d-%s-%d", gw_run_id(), round);
 		dossier_with_expired_letter(did);
 		for (int i = 0; i < 2 * PER_GW; i++)
-			make_call(&calls[i], i % 2 ? &g2 : &g1, did, fmt("two-%s-%d-%d", gw_run_id(), round, i));
+			make_call(&calls[i], i % 2 ? &g2 : &g1, did, gw_fmt("two-%s-%d-%d", gw_run_id(), round, i));
 		assert_int_equal(gw_http_batch(calls, 2 * PER_GW, 2 * PER_GW, NULL, NULL), 2 * PER_GW);
 		int allows = 0;
 		for (int i = 0; i < 2 * PER_GW; i++) {
@@ -211,7 +199,7 @@ static void test_same_key_both_gateways(void **state)
 	snprintf(did, sizeof(did), "two-d-%s-key", gw_run_id());
 	dossier_with_expired_letter(did);
 	for (int k = 0; k < SAME_KEYS; k++) {
-		const char *key = fmt("same-%s-%d", gw_run_id(), k);
+		const char *key = gw_fmt("same-%s-%d", gw_run_id(), k);
 		make_call(&calls[0], &g1, did, key);
 		make_call(&calls[1], &g2, did, key);
 		assert_int_equal(gw_http_batch(calls, 2, 2, NULL, NULL), 2);

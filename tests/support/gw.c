@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -442,4 +443,22 @@ int gw_https(const struct gw_tls_client *c, const char *url, const char *token,
 	out->body = b.data;
 	out->json = json_loads(b.data, 0, NULL);
 	return (int)rc;
+}
+
+char *gw_fmt(const char *f, ...)
+{
+	static char bufs[16][4096];
+	static int i;
+	char *b = bufs[i++ % 16];
+	va_list ap;
+	va_start(ap, f);
+	vsnprintf(b, sizeof(bufs[0]), f, ap);
+	va_end(ap);
+	return b;
+}
+
+const char *gw_jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
 }

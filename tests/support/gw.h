@@ -102,5 +102,9 @@ struct gw_tls_client {
 /* GET url over https with c; returns the CURLcode (0: an answer came, in out). */
 int gw_https(const struct gw_tls_client *c, const char *url, const char *token,
 	     struct http_reply *out);
+/* printf into one of 16 rotating 4 KiB buffers: for building paths and bodies inline. */
+char *gw_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* A string member of a JSON object, or "" when absent. */
+const char *gw_jstr(json_t *o, const char *key);
 
 #endif
