@@ -31,29 +31,6 @@ static long long event_base_s; /* occurred_at of event n is this plus n seconds 
 static int event_seq;
 static int total_acked, total_retried;
 
-static const char *stamp(long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char *b = gw_fmt("%s", "");
-	gmtime_r(&tt, &tm);
-	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return b;
-}
-
-/* One value of a one-row query with text parameters ("" on no row, "ERR" on error). */
-static const char *sql_value(const char *sql, int n, const char *const *params)
-{
-	static char out[16384];
-	PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		snprintf(out, sizeof(out), "ERR %s", PQerrorMessage(db));
-	else
-		snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	return out;
-}
-
 static void post_ok(const char *token, const char *path, const char *body)
 {
 	struct http_reply r;
@@ -91,7 +68,7 @@ static bool fixtures(void)
 			    "\"deb-%s-%d-q\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 			    "\"2020-06-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],"
 			    "\"handed_over_at\":\"%s\"}",
-			    dossier[i], partner_id, contract_id, gw_run_id(), i, stamp(now - 30 * 86400)));
+			    dossier[i], partner_id, contract_id, gw_run_id(), i, gw_stamp(now - 30 * 86400)));
 	event_base_s = now - 25 * 86400;
 	return true;
 }
@@ -142,7 +119,7 @@ static void make_call(struct gw_call *c, int round, int i)
 		snprintf(c->path, sizeof(c->path), "/v1/dossiers/%s/events", d);
 		snprintf(c->body, sizeof(c->body),
 			 "{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"herinnering-v3\","
-			 "\"kind\":\"reminder\"}", stamp(event_base_s + event_seq++));
+			 "\"kind\":\"reminder\"}", gw_stamp(event_base_s + event_seq++));
 	} else {
 		snprintf(c->path, sizeof(c->path), "/v1/dossiers/%s/escalations", d);
 		snprintf(c->body, sizeof(c->body), "{\"action\":\"%s\",\"note\":\"%s\"}",
@@ -175,11 +152,11 @@ static int rows_of(const struct gw_call *c)
 		char moment[32];
 		snprintf(moment, sizeof(moment), "%.*s", (int)(strchr(at, '"') - at), at);
 		const char *p[] = {moment, partner_id};
-		return atoi(sql_value("SELECT count(*) FROM events e JOIN dossiers d ON d.id = e.dossier_id "
+		return atoi(gw_sql_value(db, "SELECT count(*) FROM events e JOIN dossiers d ON d.id = e.dossier_id "
 				      "WHERE e.occurred_at = $1::timestamptz AND d.partner_id = $2", 2, p));
 	}
 	const char *p[] = {c->idem_key};
-	return atoi(sql_value("SELECT count(*) FROM decisions WHERE request->>'note' = $1", 1, p));
+	return atoi(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE request->>'note' = $1", 1, p));
 }
 
 /* An acknowledged decision is stored once, exactly as it was answered. */
@@ -190,8 +167,8 @@ static void check_decision_stored(const struct gw_call *c)
 	const char *id = json_string_value(json_object_get(j, "decision_id"));
 	assert_non_null(id);
 	const char *p[] = {id};
-	assert_string_equal(sql_value("SELECT count(*) FROM decisions WHERE id = $1", 1, p), "1");
-	assert_string_equal(sql_value("SELECT body FROM decisions WHERE id = $1", 1, p), c->resp);
+	assert_string_equal(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE id = $1", 1, p), "1");
+	assert_string_equal(gw_sql_value(db, "SELECT body FROM decisions WHERE id = $1", 1, p), c->resp);
 	json_decref(j);
 }
 

@@ -38,29 +38,6 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static const char *stamp(long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char *b = gw_fmt("%s", "");
-	gmtime_r(&tt, &tm);
-	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return b;
-}
-
-/* One value of a one-row query with text parameters ("" on no row, "ERR ..." on error). */
-static const char *sql_value(const char *sql, int n, const char *const *params)
-{
-	static char out[16384];
-	PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		snprintf(out, sizeof(out), "ERR %s", PQerrorMessage(db));
-	else
-		snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	return out;
-}
-
 static void post_ok(const char *token, const char *path, const char *body)
 {
 	struct http_reply r;
@@ -92,7 +69,7 @@ static void fixtures(void)
 			    "\"deb-%s-%d-q\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 			    "\"2020-06-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],"
 			    "\"handed_over_at\":\"%s\"}",
-			    dossier[i], partner_id, contract_id, gw_run_id(), i, stamp(now - 30 * 86400)));
+			    dossier[i], partner_id, contract_id, gw_run_id(), i, gw_stamp(now - 30 * 86400)));
 }
 
 /* Whatever happens, the shared test cluster runs again when this program ends. */
@@ -186,7 +163,7 @@ static double readyz_becomes(long want, double limit_ms)
 static void assert_stored(const char *id)
 {
 	const char *p[] = {id};
-	assert_string_equal(sql_value("SELECT count(*) FROM decisions WHERE id = $1", 1, p), "1");
+	assert_string_equal(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE id = $1", 1, p), "1");
 }
 
 /* ---- the outage ---- */
@@ -322,7 +299,7 @@ static void test_slow_database(void **state)
 	const char *p[] = {d};
 	PGconn *lk = PQconnectdb(g.db_url);
 	assert_int_equal(PQstatus(lk), CONNECTION_OK);
-	long long before = atoll(sql_value("SELECT count(*) FROM decisions WHERE dossier_id = $1", 1, p));
+	long long before = atoll(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE dossier_id = $1", 1, p));
 	lock_dossier(lk, d);
 	assert_int_equal(escalate(d, "transfer_to_bailiff", id, &ms), 503);
 	fprintf(stderr, "slow database: 503 after %.0f ms with the dossier locked\n", ms);
@@ -333,7 +310,7 @@ static void test_slow_database(void **state)
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
 	PQfinish(lk);
-	assert_int_equal(atoll(sql_value("SELECT count(*) FROM decisions WHERE dossier_id = $1", 1, p)), before);
+	assert_int_equal(atoll(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE dossier_id = $1", 1, p)), before);
 	assert_int_equal(escalate(d, "transfer_to_bailiff", id, NULL), 201);
 	assert_stored(id);
 }

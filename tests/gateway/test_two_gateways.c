@@ -26,29 +26,6 @@ static char admin[80], creditor[80], agency[80];
 static char cred_id[64], partner_id[64], contract_id[64];
 static struct gw_call calls[2 * PER_GW];
 
-static const char *stamp(long long t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	char *b = gw_fmt("%s", "");
-	gmtime_r(&tt, &tm);
-	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return b;
-}
-
-/* One value of a one-row query with text parameters ("" on no row, "ERR ..." on error). */
-static const char *sql_value(const char *sql, int n, const char *const *params)
-{
-	static char out[16384];
-	PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		snprintf(out, sizeof(out), "ERR %s", PQerrorMessage(db));
-	else
-		snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	return out;
-}
-
 static void post_ok(const char *token, const char *path, const char *body)
 {
 	struct http_reply r;
@@ -79,10 +56,10 @@ static void dossier_with_expired_letter(const char *did)
 		gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s-q\","
 		    "\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":\"2020-06-01\",\"phase\":"
 		    "\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],\"handed_over_at\":\"%s\"}",
-		    did, partner_id, contract_id, did, stamp(now - 40 * 86400)));
+		    did, partner_id, contract_id, did, gw_stamp(now - 40 * 86400)));
 	post_ok(agency, gw_fmt("/v1/dossiers/%s/events", did),
 		gw_fmt("{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"veertiendagenbrief-v2\","
-		    "\"kind\":\"fourteen_day_letter\"}", stamp(now - 35 * 86400 + 3600)));
+		    "\"kind\":\"fourteen_day_letter\"}", gw_stamp(now - 35 * 86400 + 3600)));
 }
 
 static int setup(void **state)
@@ -182,9 +159,9 @@ static void test_charged_once(void **state)
 		}
 		assert_int_equal(allows, 1);
 		const char *p[] = {did};
-		assert_string_equal(sql_value("SELECT count(*) FROM decisions WHERE dossier_id = $1 AND "
+		assert_string_equal(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE dossier_id = $1 AND "
 					      "action = 'collection_costs' AND outcome = 'allow'", 1, p), "1");
-		assert_string_equal(sql_value("SELECT count(DISTINCT audit_chain) FROM decisions WHERE dossier_id = $1",
+		assert_string_equal(gw_sql_value(db, "SELECT count(DISTINCT audit_chain) FROM decisions WHERE dossier_id = $1",
 					      1, p), "2");
 		gw_calls_free(calls, 2 * PER_GW);
 	}
@@ -207,11 +184,11 @@ static void test_same_key_both_gateways(void **state)
 		settle(&calls[1]);
 		assert_string_equal(calls[0].resp, calls[1].resp);
 		const char *p[] = {key};
-		assert_string_equal(sql_value("SELECT count(*) FROM decisions WHERE request->>'note' = $1", 1, p), "1");
+		assert_string_equal(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE request->>'note' = $1", 1, p), "1");
 		gw_calls_free(calls, 2);
 	}
 	const char *p[] = {did};
-	assert_string_equal(sql_value("SELECT count(*) FROM decisions WHERE dossier_id = $1 AND outcome = 'allow'",
+	assert_string_equal(gw_sql_value(db, "SELECT count(*) FROM decisions WHERE dossier_id = $1 AND outcome = 'allow'",
 				      1, p), "1");
 }
 

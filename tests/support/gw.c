@@ -462,3 +462,25 @@ const char *gw_jstr(json_t *o, const char *key)
 	const char *s = json_string_value(json_object_get(o, key));
 	return s ? s : "";
 }
+
+const char *gw_stamp(long long t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char *b = gw_fmt("%s", "");
+	gmtime_r(&tt, &tm);
+	strftime(b, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return b;
+}
+
+const char *gw_sql_value(PGconn *db, const char *sql, int n, const char *const *params)
+{
+	static char out[16384];
+	PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		snprintf(out, sizeof(out), "ERR %s", PQerrorMessage(db));
+	else
+		snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return out;
+}

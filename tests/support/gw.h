@@ -3,6 +3,7 @@
 #define FAIRGATE_TEST_GW_H
 
 #include <jansson.h>
+#include <libpq-fe.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -104,6 +105,10 @@ int gw_https(const struct gw_tls_client *c, const char *url, const char *token,
 	     struct http_reply *out);
 /* printf into one of 16 rotating 4 KiB buffers: for building paths and bodies inline. */
 char *gw_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* "YYYY-MM-DDTHH:MM:SSZ" of a UTC time, in a gw_fmt buffer. */
+const char *gw_stamp(long long t);
+/* One value of a one-row query with text parameters ("" on no row, "ERR ..." on error). */
+const char *gw_sql_value(PGconn *db, const char *sql, int n, const char *const *params);
 /* A string member of a JSON object, or "" when absent. */
 const char *gw_jstr(json_t *o, const char *key);
 
