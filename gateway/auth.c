@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
 #include "mem.h"
 
 static const char *const role_names[] = {"admin", "creditor", "agency", "bailiff", "monitor"};
@@ -128,6 +129,8 @@ struct entry {
 struct auth {
 	struct pgpool *pool;
 	int ttl_ms;
+	PGconn *listener;        /* LISTEN fairgate_principals; NULL when down */
+	struct event *listen_ev;
 	struct entry *buckets[AUTH_BUCKETS];
 };
 
@@ -331,6 +334,67 @@ bool auth_bind_cert(const char *conninfo, long long id, const char *fp, char *er
 	return ok;
 }
 
+static void forget_all(struct auth *a)
+{
+	for (int i = 0; i < AUTH_BUCKETS; i++) {
+		while (a->buckets[i]) {
+			struct entry *e = a->buckets[i];
+			a->buckets[i] = e->next;
+			free(e);
+		}
+	}
+}
+
+static void stop_listening(struct auth *a)
+{
+	if (a->listen_ev) {
+		event_free(a->listen_ev);
+		a->listen_ev = NULL;
+	}
+	PQfinish(a->listener);
+	a->listener = NULL;
+}
+
+/* Reads what arrived; any notification (or the connection's end) empties the cache. */
+static void drain_notifies(struct auth *a)
+{
+	PGnotify *n;
+	bool any = false;
+	if (!PQconsumeInput(a->listener)) {
+		log_warn("auth: the principal listener is down; tokens are checked on every request");
+		forget_all(a);
+		stop_listening(a);
+		return;
+	}
+	while ((n = PQnotifies(a->listener)) != NULL) {
+		PQfreemem(n);
+		any = true;
+	}
+	if (any)
+		forget_all(a);
+}
+
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	drain_notifies(arg);
+}
+
+bool auth_listen(struct auth *a, struct event_base *base, const char *conninfo)
+{
+	a->listener = PQconnectdb(conninfo);
+	PGresult *r = PQstatus(a->listener) == CONNECTION_OK ? PQexec(a->listener, "LISTEN fairgate_principals")
+							     : NULL;
+	bool ok = r && PQresultStatus(r) == PGRES_COMMAND_OK && PQsetnonblocking(a->listener, 1) == 0;
+	PQclear(r);
+	if (ok) {
+		a->listen_ev = event_new(base, PQsocket(a->listener), EV_READ | EV_PERSIST, on_notify, a);
+		ok = a->listen_ev && event_add(a->listen_ev, NULL) == 0;
+	}
+	if (!ok)
+		stop_listening(a);
+	return ok;
+}
+
 struct auth *auth_create(struct pgpool *pool, int cache_ttl_ms)
 {
 	struct auth *a = xcalloc(1, sizeof(*a));
@@ -343,12 +407,7 @@ void auth_free(struct auth *a)
 {
 	if (!a)
 		return;
-	for (int i = 0; i < AUTH_BUCKETS; i++) {
-		while (a->buckets[i]) {
-			struct entry *e = a->buckets[i];
-			a->buckets[i] = e->next;
-			free(e);
-		}
-	}
+	stop_listening(a);
+	forget_all(a);
 	free(a);
 }

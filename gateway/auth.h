@@ -4,6 +4,8 @@
 
 #include <stdbool.h>
 
+#include <event2/event.h>
+
 #include "contract.h"
 #include "pgpool.h"
 
@@ -50,6 +52,13 @@ bool principal_sees(const struct principal *p, const char *creditor_id, const ch
 
 struct auth;
 struct auth *auth_create(struct pgpool *pool, int cache_ttl_ms);
+/*
+ * Listens for principal changes (a revocation, a new binding) on its own
+ * connection: each notification empties the cache, so a revoked token stops
+ * working at once. While that connection is down nothing is cached at all.
+ * Start-up only (connects synchronously); false when it cannot listen.
+ */
+bool auth_listen(struct auth *a, struct event_base *base, const char *conninfo);
 void auth_free(struct auth *a);
 
 /*

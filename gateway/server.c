@@ -118,6 +118,8 @@ static bool start(struct server *srv, const char *conninfo)
 		return false;
 	srv->committer = committer_create(srv->base, srv->pool, srv->chain, srv->cfg->commit_batch_max);
 	srv->auth = auth_create(srv->pool, 2000);
+	if (!auth_listen(srv->auth, srv->base, conninfo))
+		log_warn("auth: cannot listen for principal changes; tokens are checked on every request");
 	srv->metrics = metrics_create();
 	srv->idem = idem_table_create();
 	srv->ratelimit = ratelimit_create(srv->cfg->rate_limit_per_s, srv->cfg->rate_limit_burst);

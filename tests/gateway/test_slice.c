@@ -239,6 +239,27 @@ static void test_scoping(void **state)
 	http_reply_free(&r);
 }
 
+/* A revoked token stops working at once, not after the cache's lifetime. */
+static void test_revocation_is_immediate(void **state)
+{
+	char token[80], id[32];
+	struct http_reply r;
+	const char *name = gw_fmt("to-revoke-%s", gw_run_id());
+	assert_true(gw_token(&g, "agency", name, NULL, partner_id, token));
+	assert_true(gw_http(&g, "GET", "/v1/partners/none", token, NULL, NULL, &r));
+	assert_int_equal(r.status, 404); /* authenticated, and now in the cache */
+	http_reply_free(&r);
+	PGconn *c = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
+	const char *params[] = {name};
+	snprintf(id, sizeof(id), "%s", gw_sql_value(c, "SELECT id FROM principals WHERE name = $1", 1, params));
+	PQfinish(c);
+	const char *args[] = {"principal", "revoke", "--id", id, NULL};
+	assert_int_equal(gw_cli(&g, args, NULL, 0), 0);
+	assert_true(gw_http(&g, "GET", "/v1/partners/none", token, NULL, NULL, &r));
+	assert_int_equal(r.status, 401);
+	http_reply_free(&r);
+}
+
 static void test_audit_verifies_and_log_is_clean(void **state)
 {
 	char out[512];
@@ -269,6 +290,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bank_seizure_denied),
 		cmocka_unit_test(test_allowed_action),
 		cmocka_unit_test(test_scoping),
+		cmocka_unit_test(test_revocation_is_immediate),
 		cmocka_unit_test(test_audit_verifies_and_log_is_clean),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
