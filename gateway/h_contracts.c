@@ -53,17 +53,9 @@ void h_contract_create(struct req *r)
 static void contract_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct req *r = arg;
-	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
-	if (!res) {
-		req_problem(r, 503, "unavailable", "the database is unavailable; try again", NULL);
+	const PGresult *res = scoped_row(r, job, st, "contract (or version)");
+	if (!res)
 		return;
-	}
-	bool visible = PQntuples(res) == 1 &&
-		       principal_sees(&r->who, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-	if (!visible) {
-		req_problem(r, 404, "not_found", "no such contract (or version) visible to you", NULL);
-		return;
-	}
 	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
 	if (!doc) {
 		req_problem(r, 500, "corrupt", "the stored contract could not be read", NULL);

@@ -219,17 +219,9 @@ void h_escalation_create(struct req *r)
 static void decision_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct req *r = arg;
-	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
-	if (!res) {
-		req_problem(r, 503, "unavailable", "the database is unavailable; try again", NULL);
+	const PGresult *res = scoped_row(r, job, st, "decision");
+	if (!res)
 		return;
-	}
-	bool visible = PQntuples(res) == 1 &&
-		       principal_sees(&r->who, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
-	if (!visible) {
-		req_problem(r, 404, "not_found", "no such decision visible to you", NULL);
-		return;
-	}
 	req_reply_raw(r, 200, "application/json", PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 }
 

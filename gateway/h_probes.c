@@ -41,3 +41,19 @@ void reply_refusal(struct req *r, const char *code, const char *detail, json_t *
 {
 	req_problem(r, 422, code, detail, json_pack("{s:o}", "reasons", reasons));
 }
+
+const PGresult *scoped_row(struct req *r, struct pgjob *job, enum pgjob_status st, const char *what)
+{
+	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
+	char detail[96];
+	if (!res) {
+		req_problem(r, 503, "unavailable", "the database is unavailable; try again", NULL);
+		return NULL;
+	}
+	if (PQntuples(res) != 1 || !principal_sees(&r->who, PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2))) {
+		snprintf(detail, sizeof(detail), "no such %s visible to you", what);
+		req_problem(r, 404, "not_found", detail, NULL);
+		return NULL;
+	}
+	return res;
+}

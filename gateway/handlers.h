@@ -3,6 +3,7 @@
 #define FAIRGATE_HANDLERS_H
 
 #include "http.h"
+#include "pgpool.h"
 
 /* h_probes.c */
 void h_healthz(struct req *r);
@@ -39,6 +40,12 @@ void h_self_assessment(struct req *r);
 
 /* Shared: 422 with a list of field errors. */
 void reply_errors(struct req *r, const struct contract_errors *errs);
+/*
+ * Shared: the first row of a single-row read whose columns 1 and 2 are the
+ * record's creditor_id and partner_id, when the principal may see it; else
+ * replies 503 (no result) or 404 (absent or not visible) and returns NULL.
+ */
+const PGresult *scoped_row(struct req *r, struct pgjob *job, enum pgjob_status st, const char *what);
 /* Shared: 422 with the policy's refusal reasons. */
 void reply_refusal(struct req *r, const char *code, const char *detail, json_t *reasons);
 
