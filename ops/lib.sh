@@ -7,7 +7,7 @@ export FAIRGATE_ROOT
 # Debian packages the build, the tests and the gateway need.
 FAIRGATE_PACKAGES="build-essential cmake pkg-config git ca-certificates curl
   libevent-dev libpq-dev libjansson-dev libssl-dev libcurl4-openssl-dev libcmocka-dev
-  postgresql postgresql-contrib clang openssl valgrind"
+  postgresql postgresql-contrib clang libclang-rt-14-dev openssl valgrind python3"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
