@@ -31,16 +31,6 @@ static long long event_base_s; /* occurred_at of event n is this plus n seconds 
 static int event_seq;
 static int total_acked, total_retried;
 
-static void post_ok(const char *token, const char *path, const char *body)
-{
-	struct http_reply r;
-	assert_true(gw_http(&g, "POST", path, token, body, NULL, &r));
-	if (r.status != 201)
-		fprintf(stderr, "POST %s: %ld %s\n", path, r.status, r.body);
-	assert_int_equal(r.status, 201);
-	http_reply_free(&r);
-}
-
 static const char *contract_doc(void)
 {
 	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
@@ -58,12 +48,12 @@ static const char *contract_doc(void)
 static bool fixtures(void)
 {
 	long long now = (long long)time(NULL);
-	post_ok(admin, "/v1/partners",
+	gw_post_created(&g, admin, "/v1/partners",
 		gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 		    "{\"number\":\"WKI-00123\",\"valid_until\":\"2099-12-31\"}}", partner_id));
-	post_ok(creditor, "/v1/contracts", contract_doc());
+	gw_post_created(&g, creditor, "/v1/contracts", contract_doc());
 	for (int i = 0; i < DOSSIERS; i++)
-		post_ok(creditor, "/v1/dossiers",
+		gw_post_created(&g, creditor, "/v1/dossiers",
 			gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
 			    "\"deb-%s-%d-q\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 			    "\"2020-06-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],"

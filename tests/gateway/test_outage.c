@@ -38,23 +38,13 @@ static double now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void post_ok(const char *token, const char *path, const char *body)
-{
-	struct http_reply r;
-	assert_true(gw_http(&g, "POST", path, token, body, NULL, &r));
-	if (r.status != 201)
-		fprintf(stderr, "POST %s: %ld %s\n", path, r.status, r.body);
-	assert_int_equal(r.status, 201);
-	http_reply_free(&r);
-}
-
 static void fixtures(void)
 {
 	long long now = (long long)time(NULL);
-	post_ok(admin, "/v1/partners",
+	gw_post_created(&g, admin, "/v1/partners",
 		gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 		    "{\"number\":\"WKI-00123\",\"valid_until\":\"2099-12-31\"}}", partner_id));
-	post_ok(creditor, "/v1/contracts",
+	gw_post_created(&g, creditor, "/v1/contracts",
 		gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
 		    "\"valid_to\":null,\"terms\":{\"fee_model\":\"fixed_fee\",\"allowed_actions\":"
 		    "[\"collection_costs\",\"transfer_to_bailiff\",\"summons\"],\"bank_seizure_allowed\":false,"
@@ -64,7 +54,7 @@ static void fixtures(void)
 		    "\"judicial_cost_ratio_max\":1.0,\"approved_letter_templates\":[\"herinnering-v3\"]}}",
 		    contract_id, partner_id));
 	for (int i = 0; i < DOSSIERS; i++)
-		post_ok(creditor, "/v1/dossiers",
+		gw_post_created(&g, creditor, "/v1/dossiers",
 			gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":"
 			    "\"deb-%s-%d-q\",\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":"
 			    "\"2020-06-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],"

@@ -26,16 +26,6 @@ static char admin[80], creditor[80], agency[80];
 static char cred_id[64], partner_id[64], contract_id[64];
 static struct gw_call calls[2 * PER_GW];
 
-static void post_ok(const char *token, const char *path, const char *body)
-{
-	struct http_reply r;
-	assert_true(gw_http(&g1, "POST", path, token, body, NULL, &r));
-	if (r.status != 201)
-		fprintf(stderr, "POST %s: %ld %s\n", path, r.status, r.body);
-	assert_int_equal(r.status, 201);
-	http_reply_free(&r);
-}
-
 static const char *contract_doc(void)
 {
 	return gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"version\":1,\"valid_from\":\"2020-01-01\","
@@ -52,12 +42,12 @@ static const char *contract_doc(void)
 static void dossier_with_expired_letter(const char *did)
 {
 	long long now = (long long)time(NULL);
-	post_ok(creditor, "/v1/dossiers",
+	gw_post_created(&g1, creditor, "/v1/dossiers",
 		gw_fmt("{\"id\":\"%s\",\"partner_id\":\"%s\",\"contract_id\":\"%s\",\"debtor_ref\":\"deb-%s-q\","
 		    "\"principal_cents\":84000,\"currency\":\"EUR\",\"due_date\":\"2020-06-01\",\"phase\":"
 		    "\"amicable\",\"shortened_amicable_track\":false,\"flags\":[],\"handed_over_at\":\"%s\"}",
 		    did, partner_id, contract_id, did, gw_stamp(now - 40 * 86400)));
-	post_ok(agency, gw_fmt("/v1/dossiers/%s/events", did),
+	gw_post_created(&g1, agency, gw_fmt("/v1/dossiers/%s/events", did),
 		gw_fmt("{\"type\":\"letter_sent\",\"occurred_at\":\"%s\",\"template\":\"veertiendagenbrief-v2\","
 		    "\"kind\":\"fourteen_day_letter\"}", gw_stamp(now - 35 * 86400 + 3600)));
 }
@@ -88,10 +78,10 @@ static int teardown(void **state)
 
 static void test_parties(void **state)
 {
-	post_ok(admin, "/v1/partners",
+	gw_post_created(&g1, admin, "/v1/partners",
 		gw_fmt("{\"id\":\"%s\",\"kind\":\"agency\",\"name\":\"Incasso Noord\",\"wki_registration\":"
 		    "{\"number\":\"WKI-00123\",\"valid_until\":\"2099-12-31\"}}", partner_id));
-	post_ok(creditor, "/v1/contracts", contract_doc());
+	gw_post_created(&g1, creditor, "/v1/contracts", contract_doc());
 }
 
 static void make_call(struct gw_call *c, const struct gw *g, const char *did, const char *key)

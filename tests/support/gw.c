@@ -1,10 +1,15 @@
 /* gw.c - test support: run the real fairgate binary and talk HTTP to it over a socket. */
 #include "gw.h"
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -483,4 +488,14 @@ const char *gw_sql_value(PGconn *db, const char *sql, int n, const char *const *
 		snprintf(out, sizeof(out), "%s", PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
 	PQclear(r);
 	return out;
+}
+
+void gw_post_created(const struct gw *g, const char *token, const char *path, const char *body)
+{
+	struct http_reply r;
+	assert_true(gw_http(g, "POST", path, token, body, NULL, &r));
+	if (r.status != 201)
+		fprintf(stderr, "POST %s: %ld %s\n", path, r.status, r.body);
+	assert_int_equal(r.status, 201);
+	http_reply_free(&r);
 }

@@ -105,6 +105,8 @@ int gw_https(const struct gw_tls_client *c, const char *url, const char *token,
 	     struct http_reply *out);
 /* printf into one of 16 rotating 4 KiB buffers: for building paths and bodies inline. */
 char *gw_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* POSTs body and asserts (cmocka) that it was answered 201; prints the answer when not. */
+void gw_post_created(const struct gw *g, const char *token, const char *path, const char *body);
 /* "YYYY-MM-DDTHH:MM:SSZ" of a UTC time, in a gw_fmt buffer. */
 const char *gw_stamp(long long t);
 /* One value of a one-row query with text parameters ("" on no row, "ERR ..." on error). */
