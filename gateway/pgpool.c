@@ -15,6 +15,7 @@
 #define PGPOOL_GRACE_MS 1000             /* queued jobs fail after this with no connection up */
 #define PGPOOL_DEADLINE_SLACK_MS 2000    /* client deadline beyond statement_timeout */
 #define PGPOOL_DEADLINE_DEFAULT_MS 30000 /* client deadline without a statement_timeout */
+#define PGPOOL_PREPARED_MAX 128          /* named statements kept per connection */
 
 /*
  * What the connection is doing. Every state but DOWN has a PGconn. A job
@@ -35,6 +36,7 @@ enum pgitem_kind {
 	PGITEM_BEGIN,  /* BEGIN of a transactional job */
 	PGITEM_COMMIT, /* COMMIT of a transactional job */
 	PGITEM_SYNC,   /* a pipeline sync point: its result is PGRES_PIPELINE_SYNC */
+	PGITEM_PREPARE, /* Parse of the connection's named statement `index` */
 };
 
 struct pgitem {
@@ -69,8 +71,23 @@ struct pgjob {
 
 TAILQ_HEAD(pgjob_list, pgjob);
 
+/*
+ * A statement this connection has prepared under the name "fg<slot>". The
+ * server plans a statement once instead of on every execution; the session
+ * (and with it every name) ends with the connection. ready: the Parse was
+ * acknowledged; until then it is in flight in the current job, and a failed
+ * or skipped Parse empties the slot (sql NULL) so the name can be used again.
+ */
+struct prepared {
+	char *sql;
+	unsigned hash;
+	bool ready;
+};
+
 struct pgconn {
 	struct pgpool *pool;
+	struct prepared prepared[PGPOOL_PREPARED_MAX];
+	int nprepared; /* slots used (some may be empty) */
 	enum pgconn_state state;
 	PGconn *pg;
 	struct pgjob *job;      /* BUSY: the caller's; SETUP/CLEANUP: internal */
@@ -221,6 +238,76 @@ static bool send_sql(struct pgconn *c, const char *sql)
 	return PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
 }
 
+static unsigned sql_hash(const char *sql)
+{
+	unsigned h = 2166136261u; /* FNV-1a */
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
+/*
+ * The slot of sql among the connection's named statements; a new slot (with
+ * *fresh set: the caller must send the Parse) when there is room; -1 when the
+ * statement is to be sent unnamed.
+ */
+static int prepared_slot(struct pgconn *c, const char *sql, bool *fresh)
+{
+	unsigned h = sql_hash(sql);
+	int empty = -1;
+
+	*fresh = false;
+	for (int i = 0; i < c->nprepared; i++) {
+		struct prepared *p = &c->prepared[i];
+		if (p->sql == NULL) {
+			if (empty < 0)
+				empty = i;
+		} else if (p->hash == h && strcmp(p->sql, sql) == 0) {
+			return i;
+		}
+	}
+	if (empty < 0 && c->nprepared < PGPOOL_PREPARED_MAX)
+		empty = c->nprepared++;
+	if (empty >= 0) {
+		c->prepared[empty] = (struct prepared){xstrdup(sql), h, false};
+		*fresh = true;
+	}
+	return empty;
+}
+
+static void prepared_forget(struct pgconn *c, int slot)
+{
+	free(c->prepared[slot].sql);
+	c->prepared[slot] = (struct prepared){NULL, 0, false};
+}
+
+static void prepared_clear(struct pgconn *c)
+{
+	for (int i = 0; i < c->nprepared; i++)
+		free(c->prepared[i].sql);
+	memset(c->prepared, 0, sizeof(c->prepared));
+	c->nprepared = 0;
+}
+
+/* Sends one caller's statement: named (prepared once per connection) or unnamed. */
+static bool send_stmt(struct pgconn *c, struct pgjob *job, const struct pgstmt *s)
+{
+	const char *const *params = (const char *const *)s->params;
+	char name[16];
+	bool fresh = false;
+	int slot = job->internal ? -1 : prepared_slot(c, s->sql, &fresh);
+
+	if (slot < 0)
+		return PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, params, NULL, NULL, 0) == 1;
+	snprintf(name, sizeof(name), "fg%d", slot);
+	if (fresh) {
+		plan_add(job, PGITEM_PREPARE, slot);
+		if (PQsendPrepare(c->pg, name, s->sql, s->nparams, NULL) != 1)
+			return false;
+	}
+	return PQsendQueryPrepared(c->pg, name, s->nparams, params, NULL, NULL, 0) == 1;
+}
+
 /*
  * Queues the job's messages in the pipeline: BEGIN, statements, COMMIT, Sync
  * for a transaction; each statement followed by its own Sync otherwise (each
@@ -236,9 +323,7 @@ static bool job_send(struct pgconn *c, struct pgjob *job)
 		plan_add(job, PGITEM_BEGIN, 0);
 	}
 	for (int i = 0; ok && i < job->nstmts; i++) {
-		struct pgstmt *s = &job->stmts[i];
-		ok = PQsendQueryParams(c->pg, s->sql, s->nparams, NULL,
-		                       (const char *const *)s->params, NULL, NULL, 0) == 1;
+		ok = send_stmt(c, job, &job->stmts[i]);
 		plan_add(job, PGITEM_USER, i);
 		if (ok && !job->transaction) {
 			ok = PQpipelineSync(c->pg) == 1;
@@ -294,11 +379,17 @@ static void conn_start(struct pgconn *c, struct pgjob *job, enum pgconn_state st
 /* ---- receiving ---- */
 
 /* Stores one result of the current pipeline item; notes the first error. */
-static void item_result(struct pgjob *job, struct pgitem *item, PGresult *res)
+static void item_result(struct pgconn *c, struct pgjob *job, struct pgitem *item, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 
 	item->got = true;
+	if (item->kind == PGITEM_PREPARE) {
+		if (st == PGRES_COMMAND_OK)
+			c->prepared[item->index].ready = true;
+		else
+			prepared_forget(c, item->index); /* never created: the name is free */
+	}
 	if (st == PGRES_FATAL_ERROR) {
 		job->failed = true;
 		job_set_error(job, PQresultErrorMessage(res),
@@ -333,8 +424,11 @@ static int job_step(struct pgconn *c, struct pgjob *job)
 	}
 	if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
 		PQclear(res);
-		while (job->plan[job->pos].kind != PGITEM_SYNC)
-			job->pos++; /* skipped items: did not run */
+		for (; job->plan[job->pos].kind != PGITEM_SYNC; job->pos++) {
+			struct pgitem *skipped = &job->plan[job->pos]; /* did not run */
+			if (skipped->kind == PGITEM_PREPARE && !skipped->got)
+				prepared_forget(c, skipped->index);
+		}
 		job->pos++;
 		return job->pos == job->nplan ? 1 : 0;
 	}
@@ -342,7 +436,7 @@ static int job_step(struct pgconn *c, struct pgjob *job)
 		PQclear(res); /* a second result for one statement: keep the first */
 		return 0;
 	}
-	item_result(job, item, res);
+	item_result(c, job, item, res);
 	return 0;
 }
 
@@ -569,6 +663,7 @@ static void conn_drop(struct pgconn *c, const char *why)
 	event_del(c->timer);
 	PQfinish(c->pg);
 	c->pg = NULL;
+	prepared_clear(c); /* the session and its statements are gone */
 	c->state = PGCONN_DOWN;
 	if (!pool->closing) {
 		tv = ms_tv(c->backoff_ms);

@@ -149,6 +149,62 @@ static void test_transaction_rollback(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Named statements: a statement is planned once per connection and reused; a
+ * Parse that fails, or that an earlier error skipped, leaves no name behind,
+ * so the same text later runs (or fails) for its own reason, never with
+ * "prepared statement does not exist"; a new session prepares again.
+ */
+static void test_prepared_statements(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct pgpool *pool = make_pool(base, 1, 5000, 100);
+	struct outcome o[8] = {0};
+	int count = 0;
+	const char *p7[] = {"7"};
+
+	for (int i = 0; i < 8; i++)
+		o[i].counter = &count;
+	/* 1: a Parse error, twice: the same error both times */
+	submit_sql(pool, "SELECT no_such_column_xyz", 0, NULL, &o[0]);
+	submit_sql(pool, "SELECT no_such_column_xyz", 0, NULL, &o[1]);
+	/* 2: a Parse skipped because an earlier statement of the job failed */
+	struct pgjob *job = pgjob_create(true);
+	pgjob_add(job, "SELECT 1 / 0", 0, NULL);
+	pgjob_add(job, "SELECT $1::int + 1000", 1, p7);
+	pgpool_submit(pool, job, on_job, &o[2]);
+	submit_sql(pool, "SELECT $1::int + 1000", 1, p7, &o[3]);
+	/* 3: reuse, then a new session after the backend is gone */
+	submit_sql(pool, "SELECT $1::int + 1000", 1, p7, &o[4]);
+	assert_true(loop_until(base, &count, 5, 10000));
+	assert_int_equal(o[0].status, PGJOB_SQL_ERROR);
+	assert_string_equal(o[0].sqlstate, "42703");
+	assert_int_equal(o[1].status, PGJOB_SQL_ERROR);
+	assert_string_equal(o[1].sqlstate, "42703");
+	assert_int_equal(o[2].status, PGJOB_SQL_ERROR);
+	assert_string_equal(o[2].sqlstate, "22012");
+	assert_int_equal(o[3].status, PGJOB_OK);
+	assert_string_equal(o[3].value, "1007");
+	assert_int_equal(o[4].status, PGJOB_OK);
+	assert_string_equal(o[4].value, "1007");
+	PQclear(dbtest_exec(dbtest_url(), "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+					  "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+					  "AND query LIKE '%+ 1000%'"));
+	for (int tries = 0; tries < 50 && (o[5].done == 0 || o[5].status != PGJOB_OK); tries++) {
+		int before = count;
+		memset(&o[5], 0, sizeof(o[5]));
+		o[5].counter = &count;
+		submit_sql(pool, "SELECT $1::int + 1000", 1, p7, &o[5]);
+		assert_true(loop_until(base, &count, before + 1, 10000));
+		if (o[5].status != PGJOB_OK)
+			usleep(100 * 1000); /* the pool reconnects with backoff */
+	}
+	assert_int_equal(o[5].status, PGJOB_OK);
+	assert_string_equal(o[5].value, "1007");
+	pgpool_free(pool);
+	event_base_free(base);
+}
+
 /* pg_sleep past statement_timeout fails within the client deadline. */
 static void test_statement_timeout(void **state)
 {
@@ -285,6 +341,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup(test_many_jobs, need_url),
 	    cmocka_unit_test_setup(test_transaction_rollback, need_url),
+	    cmocka_unit_test_setup(test_prepared_statements, need_url),
 	    cmocka_unit_test_setup(test_statement_timeout, need_url),
 	    cmocka_unit_test_setup(test_backend_killed, need_url),
 	    cmocka_unit_test_setup(test_queue_full_and_no_server, need_url),
