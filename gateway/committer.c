@@ -10,6 +10,10 @@
 #include "audit.h"
 #include "log.h"
 #include "mem.h"
+#include "rowset.h"
+
+#define COMMIT_KEY_MAX 72      /* a dossier id (CONTRACT_ID_MAX) and then some */
+#define COMMIT_MAX_ROWSETS 8   /* distinct rowset_defs in one batch */
 
 struct unit {
 	const struct commit_unit_ops *ops;
@@ -17,7 +21,28 @@ struct unit {
 	struct commit_ctx ctx;  /* as built into the current batch */
 	char recorded_at[32];
 	char hash[AUDIT_HASH_HEX];
+	char key[COMMIT_KEY_MAX]; /* "" when the unit checks no version */
+	long long version;
+	bool deferred;            /* left out of the batch in flight: its key is in it */
 	struct unit *next;
+};
+
+/*
+ * The version checks of a batch, one row per checked unit, first of its
+ * statements. fairgate_expect_versions (sql/007_batch.sql) bumps them all or
+ * raises 40001 naming the stale rows' positions.
+ */
+static const struct rowset_def VERSION_ROWS = {
+	"SELECT fairgate_expect_versions($1::text[], $2::bigint[])", 2, 0};
+
+static const struct rowset_def AUDIT_ROWS = {
+	"INSERT INTO audit_log (chain, seq, prev_hash, hash, kind, subject, creditor_id, "
+	"recorded_at, payload) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], "
+	"$5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])", 9, 1000};
+
+struct batch_rows {
+	const struct rowset_def *def;
+	struct rowset rs;
 };
 
 /* The committer's states: idle, a batch in flight, or re-reading the head. */
@@ -43,6 +68,12 @@ struct committer {
 	struct unit *retry;           /* units to run one by one after a failed batch */
 	struct unit *flight;          /* the batch in flight */
 	int n_flight;
+	struct unit **checked;        /* the flight's units with a key, in row order */
+	int n_checked;
+	unsigned *keyset;             /* open addressing: key hashes of the flight */
+	int keyset_size;
+	struct batch_rows rows[COMMIT_MAX_ROWSETS]; /* buffers reused batch after batch */
+	int n_rows;
 	struct committer_stats stats;
 };
 
@@ -66,20 +97,91 @@ static void schedule_flush(struct committer *c)
 	}
 }
 
-void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg)
+static void enqueue(struct committer *c, struct unit *u)
 {
-	struct unit *u = xcalloc(1, sizeof(*u));
-	u->ops = ops;
-	u->arg = arg;
 	*c->pending_tail = u;
 	c->pending_tail = &u->next;
 	c->n_pending++;
 	schedule_flush(c);
 }
 
-static const char *const AUDIT_INSERT =
-	"INSERT INTO audit_log (chain, seq, prev_hash, hash, kind, subject, creditor_id, "
-	"recorded_at, payload) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::timestamptz, $9)";
+void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg)
+{
+	struct unit *u = xcalloc(1, sizeof(*u));
+	u->ops = ops;
+	u->arg = arg;
+	enqueue(c, u);
+}
+
+void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
+			      const char *key, long long version)
+{
+	struct unit *u = xcalloc(1, sizeof(*u));
+	u->ops = ops;
+	u->arg = arg;
+	if (snprintf(u->key, sizeof(u->key), "%s", key) >= (int)sizeof(u->key) || !key[0])
+		abort(); /* a programming error: keys are validated ids */
+	u->version = version;
+	enqueue(c, u);
+}
+
+/* ---- the rowsets of the batch being built ---- */
+
+void commit_rows(const struct commit_ctx *ctx, const struct rowset_def *def,
+		 const char *const *values)
+{
+	struct committer *c = ctx->committer;
+	struct batch_rows *b = NULL;
+	for (int i = 0; i < c->n_rows && !b; i++)
+		if (c->rows[i].def == def)
+			b = &c->rows[i];
+	if (!b) {
+		if (c->n_rows == COMMIT_MAX_ROWSETS)
+			abort(); /* a programming error: raise COMMIT_MAX_ROWSETS */
+		b = &c->rows[c->n_rows++];
+		b->def = def;
+		rowset_init(&b->rs, def);
+	}
+	rowset_add(&b->rs, values);
+}
+
+/* Adds every non-empty rowset to the job, lowest order first; empties them. */
+static void flush_rows(struct committer *c, struct pgjob *job)
+{
+	for (;;) {
+		struct batch_rows *next = NULL;
+		for (int i = 0; i < c->n_rows; i++)
+			if (c->rows[i].rs.nrows > 0 && (!next || c->rows[i].def->order < next->def->order))
+				next = &c->rows[i];
+		if (!next)
+			return;
+		rowset_flush(&next->rs, job);
+	}
+}
+
+/* ---- the keys of the batch in flight ---- */
+
+static unsigned key_hash(const char *k)
+{
+	unsigned h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)k; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h | 1u; /* 0 marks an empty slot */
+}
+
+/* True if k's hash was in the set already (a collision is only a needless deferral). */
+static bool keyset_add(struct committer *c, const char *k)
+{
+	unsigned h = key_hash(k), mask = (unsigned)c->keyset_size - 1;
+	for (unsigned i = h & mask;; i = (i + 1) & mask) {
+		if (c->keyset[i] == h)
+			return true;
+		if (c->keyset[i] == 0) {
+			c->keyset[i] = h;
+			return false;
+		}
+	}
+}
 
 /* Builds one unit into the job, chaining its audit record after prev. */
 static void build_unit(struct committer *c, struct unit *u, struct pgjob *job, long long seq,
@@ -89,15 +191,22 @@ static void build_unit(struct committer *c, struct unit *u, struct pgjob *job, l
 	char chain_s[16], seq_s[24];
 
 	snprintf(u->recorded_at, sizeof(u->recorded_at), "%s", recorded_at);
-	u->ctx = (struct commit_ctx){c->chain, seq, u->recorded_at, job};
+	u->ctx = (struct commit_ctx){c->chain, seq, u->recorded_at, job, c};
+	if (u->key[0]) {
+		char version_s[24];
+		snprintf(version_s, sizeof(version_s), "%lld", u->version);
+		const char *v[] = {u->key, version_s};
+		commit_rows(&u->ctx, &VERSION_ROWS, v);
+		c->checked[c->n_checked++] = u;
+	}
 	u->ops->build(u->arg, &u->ctx, &kind, &subject, &creditor, &payload);
 	struct audit_record rec = {c->chain, seq, prev, kind, subject, u->recorded_at, payload};
 	audit_hash(&rec, u->hash);
 	snprintf(chain_s, sizeof(chain_s), "%d", c->chain);
 	snprintf(seq_s, sizeof(seq_s), "%lld", seq);
-	const char *params[] = {chain_s, seq_s, prev, u->hash, kind, subject, creditor,
+	const char *values[] = {chain_s, seq_s, prev, u->hash, kind, subject, creditor,
 				u->recorded_at, payload};
-	pgjob_add(job, AUDIT_INSERT, 9, params);
+	commit_rows(&u->ctx, &AUDIT_ROWS, values);
 }
 
 static enum commit_status status_of(enum pgjob_status st, const char *sqlstate)
@@ -129,6 +238,107 @@ static void finish_list(struct committer *c, struct unit *list, enum commit_stat
 	}
 }
 
+/* Puts a list back at the head of pending, in order (their next batch rebuilds them). */
+static void requeue_front(struct committer *c, struct unit *list, int n)
+{
+	if (!list)
+		return;
+	struct unit *last = list;
+	while (last->next)
+		last = last->next;
+	last->next = c->pending;
+	if (!c->pending)
+		c->pending_tail = &last->next;
+	c->pending = list;
+	c->n_pending += n;
+}
+
+/* Units left out of the committed batch because their key was in it: decided on a stale version. */
+static void fail_deferred(struct committer *c, bool committed)
+{
+	struct unit **pp = &c->pending, *stale = NULL, **stale_tail = &stale;
+	while (*pp) {
+		struct unit *u = *pp;
+		if (!u->deferred) {
+			pp = &u->next;
+			continue;
+		}
+		u->deferred = false;
+		if (!committed) {
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		c->n_pending--;
+		u->next = NULL;
+		*stale_tail = u;
+		stale_tail = &u->next;
+	}
+	c->pending_tail = pp;
+	for (struct unit *u = stale; u; u = u->next)
+		c->stats.conflicts++;
+	finish_list(c, stale, COMMIT_CONFLICT, "40001", "changed by a unit of the same batch");
+}
+
+/*
+ * The positions named by fairgate_expect_versions' error ("... at {2,7}"),
+ * 1-based in c->checked; marks those units. False if the text has none.
+ */
+static bool mark_stale(struct committer *c, const char *error, bool *stale)
+{
+	const char *p = error ? strstr(error, "stale dossier versions at {") : NULL;
+	bool any = false;
+	if (!p)
+		return false;
+	p += strlen("stale dossier versions at {");
+	while (*p && *p != '}') {
+		char *end;
+		long i = strtol(p, &end, 10);
+		if (end == p)
+			return false;
+		if (i >= 1 && i <= c->n_checked) {
+			stale[i - 1] = true;
+			any = true;
+		}
+		p = *end == ',' ? end + 1 : end;
+	}
+	return any;
+}
+
+/* Stale units fail with COMMIT_CONFLICT; the others go back to the head of pending. */
+static bool split_stale(struct committer *c, struct unit *batch, const char *error)
+{
+	bool *stale = xcalloc((size_t)c->n_checked + 1, sizeof(bool));
+	if (!mark_stale(c, error, stale)) {
+		free(stale);
+		return false;
+	}
+	struct unit *keep = NULL, **keep_tail = &keep, *lose = NULL, **lose_tail = &lose;
+	int n_keep = 0;
+	for (int i = 0; i < c->n_checked; i++)
+		if (stale[i])
+			c->checked[i]->deferred = true; /* reused as a mark, cleared below */
+	free(stale);
+	while (batch) {
+		struct unit *u = batch;
+		batch = u->next;
+		u->next = NULL;
+		if (u->deferred) {
+			u->deferred = false;
+			*lose_tail = u;
+			lose_tail = &u->next;
+			c->stats.conflicts++;
+		} else {
+			*keep_tail = u;
+			keep_tail = &u->next;
+			n_keep++;
+		}
+	}
+	requeue_front(c, keep, n_keep);
+	finish_list(c, lose, COMMIT_CONFLICT, "40001", "the dossier changed since it was read");
+	return true;
+}
+
 static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct committer *c = arg;
@@ -145,15 +355,21 @@ static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 		c->head_seq = last->ctx.seq;
 		memcpy(c->head_hash, last->hash, AUDIT_HASH_HEX);
 		c->stats.head_seq = c->head_seq;
+		fail_deferred(c, true);
 		finish_list(c, batch, COMMIT_OK, "", NULL);
+	} else if (st == PGJOB_SQL_ERROR && strcmp(pgjob_sqlstate(job), "40001") == 0 &&
+		   split_stale(c, batch, pgjob_error(job))) {
+		fail_deferred(c, false);
 	} else if (st == PGJOB_SQL_ERROR && n > 1) {
 		/* One unit spoiled the batch: run them one by one, in order. */
+		fail_deferred(c, false);
 		struct unit **tail = &batch;
 		while (*tail)
 			tail = &(*tail)->next;
 		*tail = c->retry;
 		c->retry = batch;
 	} else {
+		fail_deferred(c, false);
 		if (st == PGJOB_UNAVAILABLE)
 			c->head_unknown = true; /* the COMMIT may or may not have happened */
 		/* SQLSTATE only: the server's text may quote key values */
@@ -208,10 +424,15 @@ static void start_resync(struct committer *c)
 	pgpool_submit(c->pool, job, resync_done, c);
 }
 
-/* Takes the next batch: one retried unit alone, or up to batch_max pending ones. */
+/*
+ * Takes the next batch: one retried unit alone, or up to batch_max pending
+ * ones, leaving (deferred) any unit whose key is already in the batch.
+ */
 static struct unit *take_batch(struct committer *c, int *n)
 {
-	struct unit *list;
+	struct unit *list = NULL, **tail = &list;
+	memset(c->keyset, 0, (size_t)c->keyset_size * sizeof(*c->keyset));
+	*n = 0;
 	if (c->retry) {
 		list = c->retry;
 		c->retry = list->next;
@@ -219,15 +440,25 @@ static struct unit *take_batch(struct committer *c, int *n)
 		*n = 1;
 		return list;
 	}
-	list = c->pending;
-	struct unit **cut = &c->pending;
-	for (*n = 0; *cut && *n < c->batch_max; (*n)++)
-		cut = &(*cut)->next;
-	c->pending = *cut;
-	*cut = NULL;
+	struct unit **pp = &c->pending;
+	while (*pp && *n < c->batch_max) {
+		struct unit *u = *pp;
+		if (u->key[0] && keyset_add(c, u->key)) {
+			u->deferred = true;
+			pp = &u->next;
+			continue;
+		}
+		*pp = u->next;
+		u->next = NULL;
+		*tail = u;
+		tail = &u->next;
+		(*n)++;
+	}
 	c->n_pending -= *n;
-	if (!c->pending)
-		c->pending_tail = &c->pending;
+	/* the tail moved if the last pending unit was taken */
+	c->pending_tail = &c->pending;
+	while (*c->pending_tail)
+		c->pending_tail = &(*c->pending_tail)->next;
 	return list;
 }
 
@@ -251,14 +482,18 @@ static void flush(struct committer *c)
 	char recorded_at[32];
 	int n;
 	struct unit *batch = take_batch(c, &n);
+	if (!batch)
+		return; /* only deferred units: they wait for the batch in flight */
 	struct pgjob *job = pgjob_create(true);
 	long long seq = c->head_seq;
 	const char *prev = c->head_hash;
 	now_recorded_at(recorded_at, sizeof(recorded_at));
+	c->n_checked = 0;
 	for (struct unit *u = batch; u; u = u->next) {
 		build_unit(c, u, job, ++seq, prev, recorded_at);
 		prev = u->hash;
 	}
+	flush_rows(c, job);
 	c->flight = batch;
 	c->n_flight = n;
 	c->state = CS_FLIGHT;
@@ -281,6 +516,10 @@ struct committer *committer_create(struct event_base *base, struct pgpool *pool,
 	c->chain = chain;
 	c->batch_max = batch_max;
 	c->pending_tail = &c->pending;
+	c->checked = xcalloc((size_t)batch_max + 1, sizeof(*c->checked));
+	for (c->keyset_size = 16; c->keyset_size < 4 * batch_max; c->keyset_size *= 2)
+		;
+	c->keyset = xcalloc((size_t)c->keyset_size, sizeof(*c->keyset));
 	strcpy(c->head_hash, AUDIT_GENESIS);
 	c->head_unknown = true; /* read the head before the first batch */
 	c->flush_ev = evtimer_new(base, on_flush, c);
@@ -302,6 +541,10 @@ void committer_free(struct committer *c)
 	c->closing = true;
 	flush(c);
 	event_free(c->flush_ev);
+	for (int i = 0; i < c->n_rows; i++)
+		rowset_free(&c->rows[i].rs);
+	free(c->checked);
+	free(c->keyset);
 	free(c);
 }
 

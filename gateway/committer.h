@@ -10,23 +10,43 @@
 /*
  * Every state change goes through the committer. Units submitted during one
  * loop pass (or while the previous batch is in flight) are written in ONE
- * transaction, each followed by its audit record, whose seq and hash the
- * committer assigns in order: the chain lives in this process, never as a
- * locked row. A unit is built late, when its batch is formed, because its
- * rows may quote its own audit seq (a decision does). If a batch fails with
- * an SQL error, its units are retried one by one, so one bad unit never
- * fails the others; if the database is unavailable every unit of the batch
- * fails and the chain head is re-read before the next batch.
+ * transaction, each with its audit record, whose seq and hash the committer
+ * assigns in order: the chain lives in this process, never as a locked row.
+ * A unit is built late, when its batch is formed, because its rows may quote
+ * its own audit seq (a decision does).
+ *
+ * A batch is: BEGIN; every unit's own statements, in unit order; then one
+ * statement per rowset (commit_rows: rows of many units sent as arrays,
+ * rowset_def.order first), the version checks first and the audit records
+ * last; COMMIT. So a batch of N decisions costs a handful of statements.
+ *
+ * Optimistic concurrency: a unit submitted with committer_submit_checked
+ * names a key (a dossier) and the version it was decided on; the batch bumps
+ * that version or, if it moved, fails that unit alone with COMMIT_CONFLICT
+ * (the other units are batched again). Two units with one key never share a
+ * batch: the later one waits and, once the earlier commits, gets
+ * COMMIT_CONFLICT without a round trip.
+ *
+ * If a batch fails with another SQL error, its units are retried one by one,
+ * so one bad unit never fails the others; if the database is unavailable
+ * every unit of the batch fails and the chain head is re-read before the
+ * next batch.
  */
 struct committer;
+struct rowset_def;
 
 /* What a unit learns when it is built into a batch. */
 struct commit_ctx {
 	int chain;
 	long long seq;           /* this unit's audit seq */
 	const char *recorded_at; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", UTC */
-	struct pgjob *job;       /* add the unit's statements here */
+	struct pgjob *job;       /* add the unit's own statements here */
+	struct committer *committer;
 };
+
+/* Adds one row to the batch's rowset for def (see rowset.h); from build() only. */
+void commit_rows(const struct commit_ctx *ctx, const struct rowset_def *def,
+		 const char *const *values);
 
 enum commit_status {
 	COMMIT_OK,
@@ -60,9 +80,12 @@ void committer_close(struct committer *c);
 void committer_free(struct committer *c);
 /* Queues a unit; done() runs later from the loop. */
 void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg);
+/* Queues a unit that commits only if dossier key is still at version (and bumps it). */
+void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
+			      const char *key, long long version);
 
 struct committer_stats {
-	unsigned long long batches, units, failed_units;
+	unsigned long long batches, units, failed_units, conflicts;
 	long long head_seq;
 };
 void committer_stats(const struct committer *c, struct committer_stats *out);

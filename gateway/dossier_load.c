@@ -7,6 +7,8 @@
 #include <time.h>
 
 #include "caldate.h"
+#include "http.h"
+#include "idempotency.h"
 #include "log.h"
 #include "mem.h"
 #include "server.h"
@@ -43,6 +45,8 @@ struct load {
 	void *arg;
 	int64_t now;
 	char id[CONTRACT_ID_MAX];
+	struct req *idem_req; /* with idem_stmt: the request whose key is looked up too */
+	int idem_stmt;
 };
 
 void dossier_ctx_free(struct dossier_ctx *ctx)
@@ -200,6 +204,11 @@ static void loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	struct load *l = arg;
 	struct dossier_ctx *c = NULL;
 	enum load_status ls = LOAD_UNAVAILABLE;
+	if (st == PGJOB_OK && l->idem_stmt >= 0 &&
+	    idem_lookup_answered(l->idem_req, pgjob_result(job, l->idem_stmt))) {
+		free(l); /* answered from the store: the request is gone */
+		return;
+	}
 	if (st == PGJOB_OK) {
 		struct dossier_rows rows = {pgjob_result(job, Q_DOSSIER), pgjob_result(job, Q_CONTRACT),
 					    pgjob_result(job, Q_PARTNER), pgjob_result(job, Q_EVENTS),
@@ -214,13 +223,14 @@ static void loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	free(l);
 }
 
-void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg)
+static void load(struct server *srv, struct req *r, const char *id, int64_t now, dossier_load_cb cb,
+		 void *arg)
 {
 	char today[11];
 	caldate_format(amsterdam_day(now), today);
 	const char *p1[] = {id}, *p2[] = {id, today};
 	struct load *l = xcalloc(1, sizeof(*l));
-	*l = (struct load){srv, cb, arg, now, ""};
+	*l = (struct load){srv, cb, arg, now, "", r, -1};
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	struct pgjob *job = pgjob_create(true);
 	pgjob_add(job, SQL[Q_SNAPSHOT], 0, NULL);
@@ -230,7 +240,19 @@ void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_
 	pgjob_add(job, SQL[Q_EVENTS], 1, p1);
 	pgjob_add(job, SQL[Q_ALLOWED], 1, p1);
 	pgjob_add(job, SQL[Q_EXCEPTIONS], 1, p1);
+	if (r)
+		l->idem_stmt = idem_lookup_add(r, job);
 	pgpool_submit(srv->pool, job, loaded, l);
+}
+
+void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg)
+{
+	load(srv, NULL, id, now, cb, arg);
+}
+
+void dossier_load_for(struct req *r, const char *id, int64_t now, dossier_load_cb cb, void *arg)
+{
+	load(r->srv, r, id, now, cb, arg);
 }
 
 bool dossier_visible(const struct dossier_ctx *ctx, const struct principal *p)

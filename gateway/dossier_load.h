@@ -37,6 +37,13 @@ typedef void (*dossier_load_cb)(void *arg, enum load_status st, struct dossier_c
 
 /* Loads dossier id as of now; the callback owns ctx (free with dossier_ctx_free). */
 void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg);
+/*
+ * The same for request r, with r's Idempotency-Key lookup in the same round
+ * trip when one is due (ROUTE_IDEM_IN_HANDLER): if the key's answer is
+ * stored, r is answered with it and freed, and cb never runs.
+ */
+struct req;
+void dossier_load_for(struct req *r, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 void dossier_ctx_free(struct dossier_ctx *ctx);
 /*
  * The rows a dossier is built from, one result per statement of dossier_load.c

@@ -13,10 +13,12 @@
 #include "handlers.h"
 #include "idempotency.h"
 #include "input.h"
+#include "kpi_count.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
 #include "outbox.h"
+#include "rowset.h"
 #include "server.h"
 
 #define DECIDE_MAX_TRIES 5
@@ -77,33 +79,39 @@ static char *dumps_sorted(json_t *j)
 	return s;
 }
 
+static const struct rowset_def DECISION_ROWS = {
+	"INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
+	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at) "
+	"SELECT id, dossier_id, creditor_id, partner_id, action, outcome, rules::text[], contract_id, "
+	"contract_version, amount_cents, request::jsonb, body, audit_chain, audit_seq, decided_at "
+	"FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
+	"$8::text[], $9::int[], $10::bigint[], $11::text[], $12::text[], $13::int[], $14::bigint[], "
+	"$15::timestamptz[]) AS u(id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
+	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at)",
+	15, 100};
+
 static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind, const char **subject,
 		      const char **creditor, const char **payload)
 {
 	struct esc *e = arg;
 	struct dossier_ctx *c = e->ctx;
-	char decided_at[21], version[24], cver[16], chain[16], seq[24], rules[128], amount[24];
+	char decided_at[21], cver[16], chain[16], seq[24], rules[128], amount[24];
 	timestamp_format(e->now, decided_at);
 	free(e->body);
 	free(e->payload);
 	e->body = dumps_sorted(decision_json(e, cc, decided_at));
 	e->payload = xstrdup(e->body);
-	snprintf(version, sizeof(version), "%lld", c->version);
 	snprintf(cver, sizeof(cver), "%d", c->contract.version);
 	snprintf(chain, sizeof(chain), "%d", cc->chain);
 	snprintf(seq, sizeof(seq), "%lld", cc->seq);
 	snprintf(amount, sizeof(amount), "%lld", (long long)e->er.amount_cents);
 	denying_rules_literal(&e->dec, rules, sizeof(rules));
-	const char *pv[] = {c->id, version};
 	const char *pd[] = {e->decision_id, c->id, c->creditor_id, c->partner.id, action_name(e->er.action),
 			    e->dec.allow ? "allow" : "deny", rules, c->contract.id, cver,
 			    e->er.has_amount ? amount : NULL, e->request_text, e->body, chain, seq, decided_at};
-	pgjob_add(cc->job, "SELECT fairgate_expect_version($1, $2::bigint)", 2, pv);
-	pgjob_add(cc->job, "INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, "
-			   "rules, contract_id, contract_version, amount_cents, request, body, audit_chain, "
-			   "audit_seq, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8, $9::int, "
-			   "$10::bigint, $11::jsonb, $12, $13::int, $14::bigint, $15::timestamptz)", 15, pd);
-	pgjob_add(cc->job, "SELECT fairgate_kpi_decision($1)", 1, pd); /* KPI counters (sql/003_kpi.sql) */
+	commit_rows(cc, &DECISION_ROWS, pd);
+	kpi_count_decision(cc, c->creditor_id, c->partner.id, &c->contract, &c->dossier, e->er.action,
+			   &e->dec, e->now);
 	if (e->dec.allow && e->er.action == ACTION_EXTEND_DURATION) {
 		char days[16];
 		snprintf(days, sizeof(days), "%d", e->er.extend_days ? e->er.extend_days : POLICY_EXTEND_DEFAULT_DAYS);
@@ -111,8 +119,8 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 		pgjob_add(cc->job, "UPDATE dossiers SET deadline = deadline + $2::int, "
 				   "flagged_for_return_at = NULL WHERE id = $1", 2, px);
 	}
-	outbox_enqueue(cc->job, "creditor", c->creditor_id, c->creditor_webhook, "decision.made", e->body);
-	idem_record(e->r, cc->job, 201, "application/json", e->body);
+	outbox_enqueue_batch(cc, "creditor", c->creditor_id, c->creditor_webhook, "decision.made", e->body);
+	idem_record(e->r, cc, 201, "application/json", e->body);
 	*kind = "decision.recorded";
 	*subject = c->id;
 	*creditor = c->creditor_id;
@@ -179,13 +187,21 @@ static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 	dossier_policy_input(c, e->now, &in);
 	policy_decide(&in, &e->er, &e->dec);
 	e->state = ESC_COMMITTING;
-	committer_submit(r->srv->committer, &esc_ops, e);
+	/*
+	 * An allow changes what the dossier permits next (R10, R15, extensions):
+	 * it commits only if the dossier is still as read. A deny changes nothing
+	 * a decision reads, so it is valid as of its snapshot and needs no check.
+	 */
+	if (e->dec.allow)
+		committer_submit_checked(r->srv->committer, &esc_ops, e, c->id, c->version);
+	else
+		committer_submit(r->srv->committer, &esc_ops, e);
 }
 
 static void esc_load(struct esc *e)
 {
 	e->state = ESC_LOADING;
-	dossier_load(e->r->srv, e->r->params[0], (int64_t)time(NULL), esc_loaded, e);
+	dossier_load_for(e->r, e->r->params[0], (int64_t)time(NULL), esc_loaded, e);
 }
 
 static void new_decision_id(char out[40])

@@ -22,7 +22,10 @@ struct route {
 	int roles;            /* ROLE_x mask allowed; 0 = public probe */
 	route_fn fn;
 	const char *name;     /* for logs and metrics */
+	unsigned flags;       /* ROUTE_x */
 };
+/* The handler folds the Idempotency-Key lookup into its first read (idem_lookup_add). */
+#define ROUTE_IDEM_IN_HANDLER 1u
 
 #define REQ_MAX_PARAMS 2
 
@@ -49,6 +52,7 @@ struct req {
 	char idem_key[256];                  /* Idempotency-Key, or "" */
 	char idem_hash[65];                  /* SHA-256 of method, path and body */
 	bool idem_inflight;                  /* registered in the in-flight set */
+	bool idem_lookup_due;                /* ROUTE_IDEM_IN_HANDLER: the handler looks the key up */
 	void *state;                         /* the handler's; freed by state_free */
 	void (*state_free)(void *state);
 };

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "committer.h"
 #include "http.h"
 #include "mem.h"
+#include "rowset.h"
 #include "server.h"
 
 #define IDEM_BUCKETS 4096
@@ -125,18 +127,39 @@ static void looked_up(struct pgjob *job, enum pgjob_status st, void *arg)
 			    "a request with this Idempotency-Key is being processed elsewhere", NULL);
 }
 
-static void submit_lookup(struct req *r, void (*run)(struct req *r))
+static int add_lookup(struct req *r, struct pgjob *job)
 {
 	char pid[24];
 	snprintf(pid, sizeof(pid), "%lld", r->who.id);
 	const char *params[] = {pid, r->idem_key};
+	return pgjob_add(job, "SELECT request_sha256, status, content_type, response FROM idempotency_keys "
+			      "WHERE principal_id = $1::bigint AND key = $2", 2, params);
+}
+
+static void submit_lookup(struct req *r, void (*run)(struct req *r))
+{
 	struct lookup *l = xcalloc(1, sizeof(*l));
 	l->r = r;
 	l->run = run;
 	struct pgjob *job = pgjob_create(false);
-	pgjob_add(job, "SELECT request_sha256, status, content_type, response FROM idempotency_keys "
-		       "WHERE principal_id = $1::bigint AND key = $2", 2, params);
+	add_lookup(r, job);
 	pgpool_submit(r->srv->pool, job, looked_up, l);
+}
+
+int idem_lookup_add(struct req *r, struct pgjob *job)
+{
+	if (!r->idem_lookup_due)
+		return -1;
+	r->idem_lookup_due = false;
+	return add_lookup(r, job);
+}
+
+bool idem_lookup_answered(struct req *r, const PGresult *res)
+{
+	if (!res || PQntuples(res) != 1)
+		return false;
+	answer_stored(r, res);
+	return true;
 }
 
 bool idem_begin(struct req *r, void (*run)(struct req *r))
@@ -164,20 +187,29 @@ bool idem_begin(struct req *r, void (*run)(struct req *r))
 	struct inflight **pp = find(t, r->who.id, k);
 	*pp = f;
 	r->idem_inflight = true;
+	if (r->route && (r->route->flags & ROUTE_IDEM_IN_HANDLER)) {
+		r->idem_lookup_due = true;
+		return true;
+	}
 	submit_lookup(r, run);
 	return false;
 }
 
-void idem_record(struct req *r, struct pgjob *job, int status, const char *ctype, const char *body)
+static const struct rowset_def IDEM_ROWS = {
+	"INSERT INTO idempotency_keys (principal_id, key, request_sha256, status, content_type, "
+	"response) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], "
+	"$6::text[])", 6, 700};
+
+void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
+		 const char *body)
 {
 	if (!r->idem_key[0])
 		return;
 	char pid[24], st[8];
 	snprintf(pid, sizeof(pid), "%lld", r->who.id);
 	snprintf(st, sizeof(st), "%d", status);
-	const char *params[] = {pid, r->idem_key, r->idem_hash, st, ctype, body};
-	pgjob_add(job, "INSERT INTO idempotency_keys (principal_id, key, request_sha256, status, "
-		       "content_type, response) VALUES ($1::bigint, $2, $3, $4::int, $5, $6)", 6, params);
+	const char *values[] = {pid, r->idem_key, r->idem_hash, st, ctype, body};
+	commit_rows(ctx, &IDEM_ROWS, values);
 }
 
 bool idem_lost_race(struct req *r, const char *error)

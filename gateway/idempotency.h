@@ -29,8 +29,20 @@ void idem_table_free(struct idem_table *t);
  * calls run(r) itself and returns false.
  */
 bool idem_begin(struct req *r, void (*run)(struct req *r));
-/* Adds the INSERT of the answer to a commit job (no-op without a key). */
-void idem_record(struct req *r, struct pgjob *job, int status, const char *ctype, const char *body);
+/*
+ * For a route with ROUTE_IDEM_IN_HANDLER, idem_begin registers the key and
+ * lets the handler run at once; the handler adds the lookup to its first
+ * read job (saving a round trip) and, with that job's result, calls
+ * idem_lookup_answered before anything else.
+ */
+/* Adds the lookup to job: its statement index, or -1 when none is due. */
+int idem_lookup_add(struct req *r, struct pgjob *job);
+/* True when the request was answered from the store (replayed, or 422 for another body): r is freed. */
+bool idem_lookup_answered(struct req *r, const PGresult *res);
+/* Adds the answer as a row of the commit batch being built (no-op without a key). */
+struct commit_ctx;
+void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
+		 const char *body);
 /* After a failed commit: true when the failure is a key recorded meanwhile; the answer is then replayed. */
 bool idem_lost_race(struct req *r, const char *error);
 /* Called when the request is freed: leaves the in-flight set. */

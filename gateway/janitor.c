@@ -45,8 +45,8 @@ static void flag_build(void *arg, const struct commit_ctx *cc, const char **kind
 	json_decref(o);
 	pgjob_add(cc->job, "UPDATE dossiers SET flagged_for_return_at = now() WHERE id = $1 "
 			   "AND flagged_for_return_at IS NULL", 1, p);
-	outbox_enqueue(cc->job, "creditor", f->creditor, f->creditor_url, "dossier.past_max_duration", f->payload);
-	outbox_enqueue(cc->job, "partner", f->partner, f->partner_url, "dossier.past_max_duration", f->payload);
+	outbox_enqueue_batch(cc, "creditor", f->creditor, f->creditor_url, "dossier.past_max_duration", f->payload);
+	outbox_enqueue_batch(cc, "partner", f->partner, f->partner_url, "dossier.past_max_duration", f->payload);
 	*kind = "dossier.flagged_for_return";
 	*subject = f->id;
 	*creditor = f->creditor;

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "committer.h"
 #include "log.h"
 #include "mem.h"
+#include "rowset.h"
 #include "webhook_sign.h"
 
 #define LOCK_MARGIN_MS 30000 /* claim = 2 x timeout + this: covers the record round trip */
@@ -579,6 +581,21 @@ static void poll_schedule(struct outbox *ob, int ms)
 }
 
 /* ---- public ------------------------------------------------------------ */
+
+static const struct rowset_def OUTBOX_ROWS = {
+    "INSERT INTO outbox (target_kind, target_id, url, event_type, payload, status) "
+    "SELECT k, t, NULLIF(u, ''), e, p, "
+    "CASE WHEN coalesce(u, '') = '' THEN 'no_endpoint' ELSE 'pending' END "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(k, t, u, e, p)",
+    5, 600};
+
+void outbox_enqueue_batch(const struct commit_ctx *ctx, const char *target_kind,
+			  const char *target_id, const char *url, const char *event_type,
+			  const char *payload_json)
+{
+	const char *values[] = {target_kind, target_id, url, event_type, payload_json};
+	commit_rows(ctx, &OUTBOX_ROWS, values);
+}
 
 void outbox_enqueue(struct pgjob *job, const char *target_kind, const char *target_id,
                     const char *url, const char *event_type, const char *payload_json)

@@ -38,6 +38,11 @@ struct outbox_config {
  */
 void outbox_enqueue(struct pgjob *job, const char *target_kind, const char *target_id,
 		    const char *url, const char *event_type, const char *payload_json);
+/* The same, as a row of the commit batch being built (one INSERT for the whole batch). */
+struct commit_ctx;
+void outbox_enqueue_batch(const struct commit_ctx *ctx, const char *target_kind,
+			  const char *target_id, const char *url, const char *event_type,
+			  const char *payload_json);
 
 /*
  * Starts the deliverer on base. Zero fields of cfg take the defaults

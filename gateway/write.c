@@ -184,10 +184,10 @@ static void build(void *arg, const struct commit_ctx *ctx, const char **kind, co
 		pgjob_add(ctx->job, w->stmts[i].sql, w->stmts[i].n,
 			  (const char *const *)w->stmts[i].params);
 	for (int i = 0; i < w->n_notes; i++)
-		outbox_enqueue(ctx->job, w->notes[i].target_kind, w->notes[i].target_id,
-			       w->notes[i].url, w->notes[i].type, w->notes[i].payload);
+		outbox_enqueue_batch(ctx, w->notes[i].target_kind, w->notes[i].target_id,
+				     w->notes[i].url, w->notes[i].type, w->notes[i].payload);
 	render_answer(w, ctx->seq);
-	idem_record(w->r, ctx->job, w->answer_status, w->answer_ctype, w->answer);
+	idem_record(w->r, ctx, w->answer_status, w->answer_ctype, w->answer);
 	*kind = w->kind;
 	*subject = w->subject;
 	*creditor = w->creditor;
