@@ -6,6 +6,7 @@
 
 #include "audit.h"
 #include "handlers.h"
+#include "params.h"
 #include "server.h"
 
 static json_t *record_json(const PGresult *res, int i, const struct principal *who)
@@ -49,35 +50,19 @@ static void audit_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	req_reply_json(r, 200, o);
 }
 
-static bool int_param(struct req *r, const char *name, long long def, long long lo, long long hi,
-		      long long *out)
-{
-	const char *v = req_query(r, name);
-	char *end;
-	*out = def;
-	if (!v)
-		return true;
-	*out = strtoll(v, &end, 10);
-	if (*v && !*end && *out >= lo && *out <= hi)
-		return true;
-	char detail[128];
-	snprintf(detail, sizeof(detail), "%s must be an integer from %lld to %lld", name, lo, hi);
-	req_problem(r, 400, "bad_query", detail, json_pack("{s:s}", "parameter", name));
-	return false;
-}
-
 /* GET /v1/audit?chain=C&after_seq=N&limit=L: records in (chain, seq) order after (C, N). */
 void h_audit_list(struct req *r)
 {
-	long long chain, after, limit;
-	if (!int_param(r, "chain", 0, 0, 2147483647LL, &chain) ||
-	    !int_param(r, "after_seq", 0, 0, 9223372036854775807LL, &after) ||
-	    !int_param(r, "limit", 500, 1, 5000, &limit))
+	struct audit_params p;
+	struct query_error err;
+	if (!params_audit(req_query_string(r), &p, &err)) {
+		req_bad_query(r, &err);
 		return;
+	}
 	char cs[24], as[24], ls[24];
-	snprintf(cs, sizeof(cs), "%lld", chain);
-	snprintf(as, sizeof(as), "%lld", after);
-	snprintf(ls, sizeof(ls), "%lld", limit);
+	snprintf(cs, sizeof(cs), "%lld", p.chain);
+	snprintf(as, sizeof(as), "%lld", p.after_seq);
+	snprintf(ls, sizeof(ls), "%lld", p.limit);
 	const char *params[] = {cs, as, ls};
 	struct pgjob *job = pgjob_create(false);
 	pgjob_add(job, "SELECT chain, seq, prev_hash, hash, kind, subject, coalesce(creditor_id, ''), "

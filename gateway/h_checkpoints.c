@@ -7,6 +7,7 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "handlers.h"
+#include "params.h"
 #include "server.h"
 
 static json_t *checkpoint_json(const PGresult *res, int i)
@@ -36,32 +37,18 @@ static void checkpoints_loaded(struct pgjob *job, enum pgjob_status st, void *ar
 	req_reply_json(r, 200, o);
 }
 
-/* An optional integer query parameter in [lo, hi]; false after a 400. */
-static bool query_int(struct req *r, const char *name, long long def, long long hi, long long *out)
-{
-	const char *v = req_query(r, name);
-	char *end;
-	*out = def;
-	if (!v)
-		return true;
-	*out = strtoll(v, &end, 10);
-	if (*v && !*end && *out >= 0 && *out <= hi && (*out > 0 || def == 0))
-		return true;
-	req_problem(r, 400, "bad_query", "after_id and limit must be non-negative integers (limit 1 to 1000)",
-		    json_pack("{s:s}", "parameter", name));
-	return false;
-}
-
 /* GET /v1/audit/checkpoints?after_id=N&limit=L: checkpoints in id order after N. */
 void h_audit_checkpoints(struct req *r)
 {
-	long long after, limit;
-	if (!query_int(r, "after_id", 0, 9223372036854775807LL, &after) ||
-	    !query_int(r, "limit", 100, 1000, &limit))
+	struct checkpoint_params p;
+	struct query_error err;
+	if (!params_checkpoints(req_query_string(r), &p, &err)) {
+		req_bad_query(r, &err);
 		return;
+	}
 	char as[24], ls[24];
-	snprintf(as, sizeof(as), "%lld", after);
-	snprintf(ls, sizeof(ls), "%lld", limit);
+	snprintf(as, sizeof(as), "%lld", p.after_id);
+	snprintf(ls, sizeof(ls), "%lld", p.limit);
 	const char *params[] = {as, ls};
 	struct pgjob *job = pgjob_create(false);
 	pgjob_add(job, "SELECT id, " AUDIT_TS_SQL("created_at") ", body, signature, public_key "

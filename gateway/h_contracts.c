@@ -8,6 +8,7 @@
 #include "caldate.h"
 #include "exception.h"
 #include "handlers.h"
+#include "params.h"
 #include "policy.h"
 #include "server.h"
 #include "write.h"
@@ -68,15 +69,14 @@ static void contract_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 /* GET /v1/contracts/{id}[?version=N]: the version in force today, else the newest. */
 void h_contract_get(struct req *r)
 {
-	const char *v = req_query(r, "version");
-	char *end = NULL;
-	long version = v ? strtol(v, &end, 10) : 0;
-	if (v && (*end || version < 1 || version > 1000000)) {
-		req_problem(r, 400, "bad_query", "version must be a positive integer", NULL);
+	int version;
+	struct query_error err;
+	if (!params_contract(req_query_string(r), &version, &err)) {
+		req_bad_query(r, &err);
 		return;
 	}
 	char vs[16], today[11];
-	snprintf(vs, sizeof(vs), "%ld", version);
+	snprintf(vs, sizeof(vs), "%d", version);
 	caldate_format(amsterdam_day((int64_t)time(NULL)), today);
 	const char *params[] = {r->params[0], vs, today};
 	struct pgjob *job = pgjob_create(false);

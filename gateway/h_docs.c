@@ -4,6 +4,7 @@
 
 #include "handlers.h"
 #include "outbox.h"
+#include "params.h"
 #include "server.h"
 
 extern const char openapi_doc[];
@@ -30,12 +31,13 @@ static void outbox_listed(json_t *rows, const char *error, void *arg)
  */
 void h_outbox_list(struct req *r)
 {
-	const char *after = req_query(r, "after_id"), *limit = req_query(r, "limit");
-	struct outbox_query q = {
-		.status = req_query(r, "status"),
-		.after_id = after ? atoll(after) : 0,
-		.limit = limit ? atoi(limit) : 0,
-	};
+	struct outbox_params p;
+	struct query_error err;
+	if (!params_outbox(req_query_string(r), &p, &err)) {
+		req_bad_query(r, &err);
+		return;
+	}
+	struct outbox_query q = {.status = p.status, .after_id = p.after_id, .limit = p.limit};
 	if (r->who.role == ROLE_CREDITOR) {
 		q.target_kind = "creditor";
 		q.target_id = r->who.creditor_id;
@@ -43,8 +45,7 @@ void h_outbox_list(struct req *r)
 		q.target_kind = "partner";
 		q.target_id = r->who.partner_id;
 	}
+	/* the parameters are checked: a refusal now means no outbox is running */
 	if (!r->srv->outbox || !outbox_list(r->srv->outbox, &q, outbox_listed, r))
-		req_problem(r, 400, "bad_query",
-			    "status must be pending, delivered, dead or no_endpoint; after_id >= 0; limit 1..500",
-			    NULL);
+		req_problem(r, 503, "unavailable", "the outbox is not running; try again", NULL);
 }

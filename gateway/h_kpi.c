@@ -74,20 +74,24 @@ static void kpi_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	req_reply_json(r, 200, o);
 }
 
-/* Parses the query into r->state; false when a reply was sent. */
-static struct kpi_query *kpi_begin(struct req *r)
+/* Reads the query (read: params_kpi or params_scorecard) into r->state; NULL when a reply was sent. */
+static struct kpi_query *kpi_begin(struct req *r,
+				   bool (*read)(const char *, struct kpi_query *, struct query_error *))
 {
 	struct kpi_query *q = xcalloc(1, sizeof(*q));
+	struct query_error err;
 	r->state = q;
 	r->state_free = free;
-	if (!kpi_scope(r, q) || !kpi_period(r, q))
+	if (!read(req_query_string(r), q, &err)) {
+		req_bad_query(r, &err);
 		return NULL;
-	return q;
+	}
+	return kpi_scope(r, q) ? q : NULL;
 }
 
 void h_kpi(struct req *r)
 {
-	struct kpi_query *q = kpi_begin(r);
+	struct kpi_query *q = kpi_begin(r, params_kpi);
 	if (!q)
 		return;
 	const char *pp[] = {q->partner_id};
@@ -149,14 +153,9 @@ static void scorecard_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 
 void h_scorecard(struct req *r)
 {
-	struct kpi_query *q = kpi_begin(r);
+	struct kpi_query *q = kpi_begin(r, params_scorecard); /* refuses a partner_id */
 	if (!q)
 		return;
-	if (q->partner_id[0]) {
-		req_problem(r, 400, "bad_query", "the scorecard compares every partner; drop partner_id",
-			    json_pack("{s:s}", "parameter", "partner_id"));
-		return;
-	}
 	struct pgjob *job = pgjob_create(false);
 	kpi_add_statements(job, q);
 	pgpool_submit(r->srv->pool, job, scorecard_loaded, r);

@@ -49,12 +49,6 @@ static const struct kreq kreqs[N_KREQ] = {
 	 "{R11,R16,R17}"},
 };
 
-struct report {
-	struct kpi_query q;
-	int year;
-	enum { FMT_JSON, FMT_CSV, FMT_HTML } format;
-};
-
 #define I(v) json_integer((json_int_t)(v))
 
 /* The evidence figures of requirement k from the year's metric map. */
@@ -110,7 +104,7 @@ static json_t *examples(const PGresult *res)
 	return a;
 }
 
-static json_t *report_json(const struct report *rp, struct pgjob *job)
+static json_t *report_json(const struct report_query *rp, struct pgjob *job)
 {
 	json_t *m = kpi_metrics(pgjob_result(job, 0), NULL), *sections = json_array();
 	for (int k = 0; k < N_KREQ; k++) {
@@ -257,9 +251,9 @@ static void html_write(FILE *f, json_t *o)
 	fputs("</body></html>\n", f);
 }
 
-static void reply_format(struct req *r, const struct report *rp, json_t *o)
+static void reply_format(struct req *r, const struct report_query *rp, json_t *o)
 {
-	if (rp->format == FMT_JSON) {
+	if (rp->format == REPORT_JSON) {
 		req_reply_json(r, 200, o);
 		return;
 	}
@@ -268,14 +262,14 @@ static void reply_format(struct req *r, const struct report *rp, json_t *o)
 	FILE *f = open_memstream(&buf, &len);
 	if (!f)
 		abort();
-	if (rp->format == FMT_CSV)
+	if (rp->format == REPORT_CSV)
 		csv_write(f, o);
 	else
 		html_write(f, o);
 	if (fclose(f) != 0)
 		abort();
 	json_decref(o);
-	req_reply_raw(r, 200, rp->format == FMT_CSV ? "text/csv; charset=utf-8" : "text/html; charset=utf-8",
+	req_reply_raw(r, 200, rp->format == REPORT_CSV ? "text/csv; charset=utf-8" : "text/html; charset=utf-8",
 		      buf, len);
 	free(buf);
 }
@@ -283,7 +277,7 @@ static void reply_format(struct req *r, const struct report *rp, json_t *o)
 static void report_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct req *r = arg;
-	const struct report *rp = r->state;
+	const struct report_query *rp = r->state;
 	if (st != PGJOB_OK) {
 		req_problem(r, 503, "unavailable", "the database is unavailable; try again", NULL);
 		return;
@@ -291,35 +285,17 @@ static void report_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	reply_format(r, rp, report_json(rp, job));
 }
 
-/* year (required, 2000..2100) and format (json by default). */
-static bool report_params(struct req *r, struct report *rp)
-{
-	const char *y = req_query(r, "year"), *fm = req_query(r, "format");
-	char *end = NULL;
-	long v = y ? strtol(y, &end, 10) : 0;
-	if (!y || !*y || *end || v < 2000 || v > 2100) {
-		req_problem(r, 400, "bad_query", "year must be a year from 2000 to 2100",
-			    json_pack("{s:s}", "parameter", "year"));
-		return false;
-	}
-	rp->year = (int)v;
-	rp->format = !fm || !strcmp(fm, "json") ? FMT_JSON : !strcmp(fm, "csv") ? FMT_CSV : FMT_HTML;
-	if (fm && strcmp(fm, "json") && strcmp(fm, "csv") && strcmp(fm, "html")) {
-		req_problem(r, 400, "bad_query", "format must be json, csv or html",
-			    json_pack("{s:s}", "parameter", "format"));
-		return false;
-	}
-	snprintf(rp->q.from, sizeof(rp->q.from), "%04d-01-01", rp->year);
-	snprintf(rp->q.to, sizeof(rp->q.to), "%04d-12-31", rp->year);
-	return true;
-}
-
 void h_self_assessment(struct req *r)
 {
-	struct report *rp = xcalloc(1, sizeof(*rp));
+	struct report_query *rp = xcalloc(1, sizeof(*rp));
+	struct query_error err;
 	r->state = rp;
 	r->state_free = free;
-	if (!kpi_scope(r, &rp->q) || !report_params(r, rp))
+	if (!params_report(req_query_string(r), rp, &err)) {
+		req_bad_query(r, &err);
+		return;
+	}
+	if (!kpi_scope(r, &rp->q))
 		return;
 	struct pgjob *job = pgjob_create(false);
 	kpi_add_statements(job, &rp->q);

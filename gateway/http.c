@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "query.h"
 #include "ratelimit.h"
 #include "server.h"
 #include "tls.h"
@@ -139,9 +140,16 @@ void req_field_error(struct req *r, const char *pointer, const char *fmt, ...)
 	req_problem(r, 422, "validation_failed", msg, extra);
 }
 
-const char *req_query(struct req *r, const char *name)
+const char *req_query_string(struct req *r)
 {
-	return r->has_query ? evhttp_find_header(&r->query, name) : NULL;
+	const struct evhttp_uri *uri = r->ev ? evhttp_request_get_evhttp_uri(r->ev) : NULL;
+	return uri ? evhttp_uri_get_query(uri) : NULL;
+}
+
+void req_bad_query(struct req *r, const struct query_error *err)
+{
+	json_t *extra = err->parameter[0] ? json_pack("{s:s}", "parameter", err->parameter) : NULL;
+	req_problem(r, 400, "bad_query", err->detail, extra);
 }
 
 /* ---- routing ---- */

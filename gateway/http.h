@@ -12,6 +12,7 @@
 
 struct server;
 struct req;
+struct query_error;
 
 typedef void (*route_fn)(struct req *r);
 
@@ -74,8 +75,10 @@ char *problem_text(struct req *r, int status, const char *code, const char *deta
 /* 422 with one field error: {"errors":[{"pointer":..,"message":..}]}. */
 void req_field_error(struct req *r, const char *pointer, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* A query parameter, or NULL. */
-const char *req_query(struct req *r, const char *name);
+/* The raw query string (for params.h), or NULL when there is none or the client is gone. */
+const char *req_query_string(struct req *r);
+/* 400 bad_query with err's detail and, when it names one, "parameter". */
+void req_bad_query(struct req *r, const struct query_error *err);
 
 /* The route table, searched in order. */
 extern const struct route routes[];

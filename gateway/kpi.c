@@ -7,33 +7,8 @@
 #include "caldate.h"
 #include "kpi.h"
 
-static bool bad_param(struct req *r, const char *name, const char *detail)
-{
-	req_problem(r, 400, "bad_query", detail, json_pack("{s:s}", "parameter", name));
-	return false;
-}
-
-static bool id_param(struct req *r, const char *name, char *out, size_t outlen)
-{
-	const char *v = req_query(r, name);
-	out[0] = '\0';
-	if (!v)
-		return true;
-	if (!*v || strlen(v) >= outlen || strlen(v) > CONTRACT_ID_MAX) {
-		char detail[96];
-		snprintf(detail, sizeof(detail), "%s must be a non-empty id of at most %d characters", name,
-			 CONTRACT_ID_MAX);
-		return bad_param(r, name, detail);
-	}
-	snprintf(out, outlen, "%s", v);
-	return true;
-}
-
 bool kpi_scope(struct req *r, struct kpi_query *q)
 {
-	if (!id_param(r, "creditor_id", q->creditor_id, sizeof(q->creditor_id)) ||
-	    !id_param(r, "partner_id", q->partner_id, sizeof(q->partner_id)))
-		return false;
 	const char *own = r->who.creditor_id;
 	if (r->who.role != ROLE_CREDITOR && r->who.role != ROLE_MONITOR) {
 		req_problem(r, 403, "forbidden", "only a creditor or its monitor reads KPIs", NULL);
@@ -48,31 +23,6 @@ bool kpi_scope(struct req *r, struct kpi_query *q)
 	else
 		req_problem(r, 404, "not_found", "no such creditor visible to you", NULL);
 	return false;
-}
-
-static bool date_param(struct req *r, const char *name, int32_t *day, char out[11])
-{
-	const char *v = req_query(r, name);
-	if (!v)
-		return bad_param(r, name, name[0] == 'f' ? "from is required (YYYY-MM-DD)"
-							 : "to is required (YYYY-MM-DD)");
-	if (!caldate_parse(v, day))
-		return bad_param(r, name, name[0] == 'f' ? "from must be a date YYYY-MM-DD"
-							 : "to must be a date YYYY-MM-DD");
-	caldate_format(*day, out);
-	return true;
-}
-
-bool kpi_period(struct req *r, struct kpi_query *q)
-{
-	int32_t from, to;
-	if (!date_param(r, "from", &from, q->from) || !date_param(r, "to", &to, q->to))
-		return false;
-	if (to < from)
-		return bad_param(r, "to", "to must not lie before from");
-	if (to - from + 1 > KPI_MAX_DAYS)
-		return bad_param(r, "to", "the period is at most 366 days");
-	return true;
 }
 
 void kpi_add_statements(struct pgjob *job, const struct kpi_query *q)

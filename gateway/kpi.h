@@ -7,25 +7,16 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "params.h" /* struct kpi_query, read by params_kpi, params_scorecard, params_report */
 #include "pgpool.h"
 
-#define KPI_MAX_DAYS 366
-
-/* A KPI question: whose figures, over which Amsterdam days (inclusive). */
-struct kpi_query {
-	char creditor_id[CONTRACT_ID_MAX + 1];
-	char partner_id[CONTRACT_ID_MAX + 1]; /* "" = every partner */
-	char from[11], to[11];
-};
-
 /*
- * The creditor the caller may read: a creditor its own (the default), a
- * monitor the one it is granted. Replies 400/403/404 and returns false
+ * The creditor the caller may read, once params.h has read the query: a
+ * creditor its own (the default), a monitor the one it is granted. Fills in
+ * q->creditor_id when it was not given; replies 403/404 and returns false
  * otherwise.
  */
 bool kpi_scope(struct req *r, struct kpi_query *q);
-/* from and to (required, YYYY-MM-DD, from <= to, at most 366 days); replies 400 and returns false. */
-bool kpi_period(struct req *r, struct kpi_query *q);
 /*
  * Adds the two statements kpi_metrics reads: the period's sums per
  * (partner, metric, key), and the dossiers still active at the end of it.
