@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "headers.h"
 #include "idempotency.h"
 #include "log.h"
 #include "mem.h"
@@ -219,7 +220,7 @@ static bool read_body(struct req *r)
 	struct evbuffer *in = evhttp_request_get_input_buffer(r->ev);
 	size_t n = evbuffer_get_length(in);
 	const char *ctype = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Content-Type");
-	if (!ctype || strncmp(ctype, "application/json", 16) != 0) {
+	if (!header_is_json(ctype)) {
 		req_problem(r, 415, "unsupported_media_type", "send the body as application/json", NULL);
 		return false;
 	}
@@ -291,18 +292,20 @@ static void authenticated(void *arg, const struct principal *p, bool unavailable
 	}
 }
 
+_Static_assert(HEADER_TOKEN_LEN == AUTH_TOKEN_LEN, "headers.c reads the tokens auth.c makes");
+
 /* A bearer token, or a verified client certificate (TLS listener), or both. */
 static void authenticate(struct req *r)
 {
 	const char *h = evhttp_find_header(evhttp_request_get_input_headers(r->ev), "Authorization");
+	const char *token = NULL;
 	char fp[TLS_FP_HEX];
 	bool cert = tls_peer_fingerprint(r->conn, fp);
-	if ((h || !cert) &&
-	    (!h || strncmp(h, "Bearer ", 7) != 0 || strlen(h + 7) != AUTH_TOKEN_LEN)) {
+	if ((h || !cert) && !header_bearer(h, &token)) {
 		req_problem(r, 401, "unauthorized", "send Authorization: Bearer <token>", NULL);
 		return;
 	}
-	auth_resolve(r->srv->auth, cert ? fp : NULL, h ? h + 7 : NULL, authenticated, r);
+	auth_resolve(r->srv->auth, cert ? fp : NULL, token, authenticated, r);
 }
 
 static void on_request(struct evhttp_request *ev, void *arg)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "committer.h"
+#include "headers.h"
 #include "http.h"
 #include "mem.h"
 #include "rowset.h"
@@ -75,18 +76,6 @@ static void request_hash(struct req *r)
 	EVP_MD_CTX_free(ctx);
 	for (unsigned i = 0; i < len; i++)
 		snprintf(r->idem_hash + 2 * i, 3, "%02x", md[i]);
-}
-
-/* A key is 1 to 255 visible ASCII characters (the draft allows a quoted string; both are taken). */
-static bool key_valid(const char *k)
-{
-	size_t n = strlen(k);
-	if (n == 0 || n > 255)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (k[i] < 0x21 || k[i] > 0x7e)
-			return false;
-	return true;
 }
 
 struct lookup {
@@ -168,7 +157,7 @@ bool idem_begin(struct req *r, void (*run)(struct req *r))
 						   "Idempotency-Key") : NULL;
 	if (!k)
 		return true;
-	if (!key_valid(k)) {
+	if (!header_idempotency_key(k)) {
 		req_problem(r, 400, "bad_idempotency_key",
 			    "Idempotency-Key must be 1 to 255 visible ASCII characters", NULL);
 		return false;
