@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conn_deadline.h"
 #include "headers.h"
 #include "idempotency.h"
 #include "log.h"
@@ -80,6 +81,8 @@ void req_reply_raw(struct req *r, int status, const char *ctype, const char *bod
 	r->status = status;
 	if (r->ev) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
+		struct bufferevent *bev = evhttp_connection_get_bufferevent(r->conn);
+		conn_deadline_idle(r->srv->deadline, bev); /* the next request is due from now */
 		struct evbuffer *buf = evbuffer_new();
 		if (!buf || evbuffer_add(buf, body, len) != 0)
 			abort();
@@ -318,6 +321,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	snprintf(r->id, sizeof(r->id), "%016llx", ++srv->next_req_id);
 	r->conn = evhttp_request_get_connection(ev);
 	evhttp_connection_set_closecb(r->conn, on_conn_close, r);
+	conn_deadline_busy(srv->deadline, evhttp_connection_get_bufferevent(r->conn));
 
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(ev);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;

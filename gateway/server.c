@@ -9,6 +9,7 @@
 
 #include "audit.h"
 #include "checkpoint.h"
+#include "conn_deadline.h"
 #include "http.h"
 #include "idempotency.h"
 #include "janitor.h"
@@ -53,6 +54,7 @@ static bool start_http(struct server *srv)
 		log_error("cannot listen on %s", srv->cfg->listen);
 		return false;
 	}
+	conn_deadline_watch(srv->deadline, srv->http, NULL, NULL);
 	http_setup(srv, srv->http);
 	log_info("listening on %s", srv->cfg->listen);
 	return true;
@@ -81,7 +83,7 @@ static bool start_https(struct server *srv)
 		log_error("cannot listen on %s", cfg->tls_listen);
 		return false;
 	}
-	tls_attach(srv->tls, srv->https);
+	conn_deadline_watch(srv->deadline, srv->https, tls_bev_new, srv->tls);
 	http_setup(srv, srv->https);
 	log_info("listening with TLS on %s%s", cfg->tls_listen,
 		 cfg->tls_client_ca[0] ? " (client certificates required)" : "");
@@ -133,6 +135,11 @@ static bool start(struct server *srv, const char *conninfo)
 	if (!srv->sigint || !srv->sigterm || event_add(srv->sigint, NULL) || event_add(srv->sigterm, NULL))
 		return false;
 	log_info("audit chain %d opened", srv->chain);
+	srv->deadline = conn_deadline_create(srv->base, srv->cfg->request_timeout_s);
+	if (!srv->deadline) {
+		log_error("cannot start the connection deadline timer");
+		return false;
+	}
 	return start_http(srv) && start_https(srv);
 }
 
@@ -142,6 +149,7 @@ static void stop(struct server *srv)
 		evhttp_free(srv->http);
 	if (srv->https)
 		evhttp_free(srv->https);
+	conn_deadline_free(srv->deadline); /* after the listeners, before event_base_free */
 	tls_free(srv->tls);
 	ratelimit_free(srv->ratelimit);
 	janitor_free(srv->janitor);

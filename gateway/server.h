@@ -17,6 +17,7 @@ struct idem_table;
 struct checkpoint;
 struct tls;
 struct ratelimit;
+struct conn_deadline;
 
 struct server {
 	const struct config *cfg;
@@ -34,6 +35,7 @@ struct server {
 	struct evhttp *https;          /* the TLS listener (tls_listen), or NULL */
 	struct tls *tls;
 	struct ratelimit *ratelimit;   /* per-principal token buckets */
+	struct conn_deadline *deadline; /* request_timeout_s per connection, both listeners */
 	unsigned long long next_req_id;
 	int chain;
 };

@@ -126,7 +126,7 @@ void tls_free(struct tls *t)
  * evhttp's bufferevent factory. Returning NULL would make evhttp fall back to
  * a plain socket on the TLS port, so a failure here (out of memory) aborts.
  */
-static struct bufferevent *new_bev(struct event_base *base, void *arg)
+struct bufferevent *tls_bev_new(struct event_base *base, void *arg)
 {
 	struct tls *t = arg;
 	SSL *ssl = SSL_new(t->ctx);
@@ -138,11 +138,6 @@ static struct bufferevent *new_bev(struct event_base *base, void *arg)
 		abort();
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1); /* returns nothing */
 	return bev;
-}
-
-void tls_attach(struct tls *t, struct evhttp *http)
-{
-	evhttp_set_bevcb(http, new_bev, t);
 }
 
 static void to_hex(const unsigned char *in, unsigned n, char *out)

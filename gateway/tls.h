@@ -8,6 +8,7 @@
 
 #define TLS_FP_HEX 65 /* hex SHA-256 of a DER certificate, NUL-terminated */
 
+struct bufferevent;
 struct tls;
 
 /*
@@ -20,8 +21,12 @@ struct tls *tls_create(const char *cert, const char *key, const char *client_ca,
 		       size_t errlen);
 void tls_free(struct tls *t);
 
-/* Makes every connection accepted by http a TLS server connection of t. */
-void tls_attach(struct tls *t, struct evhttp *http);
+/*
+ * A TLS server bufferevent of t (a struct tls *) for one accepted connection,
+ * with BEV_OPT_CLOSE_ON_FREE: evhttp's bufferevent callback, given to
+ * conn_deadline_watch for the TLS listener. Aborts when out of memory.
+ */
+struct bufferevent *tls_bev_new(struct event_base *base, void *t);
 
 /*
  * The hex SHA-256 fingerprint of the verified client certificate of conn.
