@@ -108,6 +108,112 @@ static void test_stalled_client_disconnected(void **state)
 	assert_true(waited >= TIMEOUT_S - 0.5 && waited < TIMEOUT_S + 3);
 }
 
+/*
+ * Sends bytes one at a time, one every step_ms, until the gateway closes the connection or
+ * give_up_s have passed; once, after a second, calls meanwhile (when not NULL). Returns the
+ * seconds from t0 until the close, or -1 when the connection was still open.
+ */
+static double trickle(int fd, double t0, const char *bytes, size_t n, int step_ms,
+		      double give_up_s, void (*meanwhile)(void))
+{
+	size_t sent = 0;
+	while (now_s() - t0 < give_up_s) {
+		if (meanwhile && now_s() - t0 >= 1.0) {
+			meanwhile();
+			meanwhile = NULL;
+		}
+		if (sent < n && send(fd, bytes + sent++, 1, MSG_NOSIGNAL) != 1)
+			return now_s() - t0; /* reset by the gateway */
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char buf[256];
+		if (poll(&p, 1, step_ms) == 1 && recv(fd, buf, sizeof(buf), 0) <= 0)
+			return now_s() - t0; /* EOF or reset */
+	}
+	return -1;
+}
+
+static void healthz_answers(void)
+{
+	struct http_reply r;
+	assert_true(gw_http(&g, "GET", "/healthz", NULL, NULL, NULL, &r));
+	assert_int_equal(r.status, 200);
+	http_reply_free(&r);
+}
+
+/*
+ * A client trickling its headers a byte every half second (so the idle timeout never fires) is
+ * cut off request_timeout_s after it connected; another client is served meanwhile.
+ */
+static void test_trickling_client_disconnected(void **state)
+{
+	static const char slow[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaa";
+	int fd = connect_gw();
+	double t0 = now_s();
+	double closed =
+		trickle(fd, t0, slow, sizeof(slow) - 1, 500, TIMEOUT_S + 4, healthz_answers);
+	close(fd);
+	if (closed < 0)
+		fail_msg("still connected after %d s of trickling", TIMEOUT_S + 4);
+	assert_true(closed >= TIMEOUT_S - 0.5 && closed < TIMEOUT_S + 2);
+}
+
+/* Waits up to 5 s for bytes on fd and reads them; what recv returned, -1 on a timeout. */
+static ssize_t recv_some(int fd, char *buf, size_t len)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	return poll(&p, 1, 5000) == 1 ? recv(fd, buf, len, 0) : -1;
+}
+
+/* Reads one answer (headers and Content-Length body) on a keep-alive connection: its status. */
+static int read_answer(int fd)
+{
+	char buf[4096], scratch[4096];
+	size_t got = 0;
+	char *end = NULL;
+	while (!end) {
+		ssize_t k = -1;
+		if (got + 1 < sizeof(buf))
+			k = recv_some(fd, buf + got, sizeof(buf) - got - 1);
+		if (k <= 0)
+			return -1;
+		got += (size_t)k;
+		buf[got] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	int status = strncmp(buf, "HTTP/1.1 ", 9) == 0 ? atoi(buf + 9) : -1;
+	const char *cl = strstr(buf, "Content-Length: ");
+	size_t body = cl ? strtoul(cl + 16, NULL, 10) : 0;
+	size_t have = got - (size_t)(end + 4 - buf);
+	while (have < body) {
+		ssize_t k = recv_some(fd, scratch, sizeof(scratch));
+		if (k <= 0)
+			return -1;
+		have += (size_t)k;
+	}
+	return status;
+}
+
+/* A keep-alive client that asks again within the timeout is kept: each reply restarts it. */
+static void test_keepalive_client_kept(void **state)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fd = connect_gw();
+	double t0 = now_s();
+	int answered = 0;
+	while (now_s() - t0 < 2.5 * TIMEOUT_S) {
+		ssize_t n = send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
+		assert_int_equal(n, (ssize_t)(sizeof(req) - 1));
+		int status = read_answer(fd);
+		if (status != 200)
+			fail_msg("answer %d after %.1f s on one connection", status,
+				 now_s() - t0);
+		answered++;
+		usleep(600 * 1000);
+	}
+	close(fd);
+	assert_true(answered >= 6);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -118,6 +224,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_stalled_client_disconnected),
+		cmocka_unit_test(test_trickling_client_disconnected),
+		cmocka_unit_test(test_keepalive_client_kept),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,17 +5,25 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "gw.h"
 
+#define TIMEOUT_S 3 /* request_timeout_s of the gateway under test */
+
 static struct gw g;
 static const char *binary;
 static char dir[128], url[96], bound[80], other[80];
+static int tls_port;
 static char env_listen[160], env_cert[300], env_key[300], env_ca[300];
 
 static char *path_of(const char *file)
@@ -63,13 +71,14 @@ static int setup(void **state)
 	snprintf(cmd, sizeof(cmd), "sh %s %s", TLS_CERTS_SH, dir);
 	if (system(cmd) != 0)
 		return -1;
-	int port = gw_free_port();
-	snprintf(url, sizeof(url), "https://127.0.0.1:%d", port);
-	snprintf(env_listen, sizeof(env_listen), "FAIRGATE_TLS_LISTEN=127.0.0.1:%d", port);
+	tls_port = gw_free_port();
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d", tls_port);
+	snprintf(env_listen, sizeof(env_listen), "FAIRGATE_TLS_LISTEN=127.0.0.1:%d", tls_port);
 	snprintf(env_cert, sizeof(env_cert), "FAIRGATE_TLS_CERT=%s", path_of("server.pem"));
 	snprintf(env_key, sizeof(env_key), "FAIRGATE_TLS_KEY=%s", path_of("server.key"));
 	snprintf(env_ca, sizeof(env_ca), "FAIRGATE_TLS_CLIENT_CA=%s", path_of("ca.pem"));
-	const char *env[] = {env_listen, env_cert, env_key, env_ca, NULL};
+	const char *env[] = {env_listen, env_cert, env_key, env_ca,
+			     "FAIRGATE_REQUEST_TIMEOUT_S=3", NULL};
 	if (!gw_start(&g, binary, env))
 		return -1;
 	snprintf(name, sizeof(name), "tls-bound-%s", gw_run_id());
@@ -158,6 +167,57 @@ static void test_plain_http_to_tls_port(void **state)
 	http_reply_free(&r);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void healthz_over_tls(void)
+{
+	long status;
+	struct gw_tls_client c = client("client");
+	assert_int_equal(get(&c, "/healthz", NULL, &status), 0);
+	assert_int_equal(status, 200);
+}
+
+/*
+ * A client trickling its TLS handshake a byte every half second (so the idle timeout never
+ * fires: OpenSSL waits for the whole 512-byte record) is cut off request_timeout_s after it
+ * connected; a client with a certificate is served meanwhile.
+ */
+static void test_trickled_handshake_disconnected(void **state)
+{
+	/* a TLS record header announcing a 512-byte ClientHello, then its first bytes */
+	static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01,
+					      0xfc, 0x03, 0x03, 0,    0,    0,    0,    0};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)tls_port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_true(fd >= 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	double t0 = now_s(), closed = -1;
+	size_t sent = 0;
+	bool served = false;
+	while (closed < 0 && now_s() - t0 < TIMEOUT_S + 4) {
+		if (!served && now_s() - t0 >= 1.0) {
+			healthz_over_tls();
+			served = true;
+		}
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char buf[256];
+		if ((sent < sizeof(hello) && send(fd, hello + sent++, 1, MSG_NOSIGNAL) != 1) ||
+		    (poll(&p, 1, 500) == 1 && recv(fd, buf, sizeof(buf), 0) <= 0))
+			closed = now_s() - t0; /* reset, or the end of the stream */
+	}
+	close(fd);
+	if (closed < 0)
+		fail_msg("still connected after %d s of a trickled handshake", TIMEOUT_S + 4);
+	assert_true(served);
+	assert_true(closed >= TIMEOUT_S - 0.5 && closed < TIMEOUT_S + 2);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -171,6 +231,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bound_cert_authenticates),
 		cmocka_unit_test(test_bad_certs_refused_at_handshake),
 		cmocka_unit_test(test_plain_http_to_tls_port),
+		cmocka_unit_test(test_trickled_handshake_disconnected),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
