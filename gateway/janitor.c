@@ -21,12 +21,13 @@
 struct janitor {
 	struct server *srv;
 	struct event *timer;
-	bool running;
+	bool running; /* a query is out: its callback owns the janitor once closing */
+	bool closing; /* janitor_free was called while running */
 };
 
 /* One dossier to flag, as one commit unit. */
 struct flag {
-	struct janitor *j;
+	struct server *srv; /* not the janitor: a unit may finish after janitor_free */
 	char id[CONTRACT_ID_MAX], creditor[CONTRACT_ID_MAX], partner[CONTRACT_ID_MAX];
 	char deadline[11], creditor_url[256], partner_url[256];
 	char *payload;
@@ -59,8 +60,8 @@ static void flag_done(void *arg, enum commit_status st, const struct commit_ctx 
 	struct flag *f = arg;
 	if (st != COMMIT_OK)
 		log_warn("janitor: flagging a dossier failed (%s); it is retried on the next run", sqlstate);
-	else if (f->j->srv->outbox)
-		outbox_kick(f->j->srv->outbox);
+	else if (f->srv->outbox)
+		outbox_kick(f->srv->outbox);
 	free(f->payload);
 	free(f);
 }
@@ -72,11 +73,15 @@ static void due_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	struct janitor *j = arg;
 	const PGresult *r = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
 	j->running = false;
+	if (j->closing) {
+		free(j); /* freed while the query was out (server shutdown) */
+		return;
+	}
 	if (!r)
 		return; /* the database is away; the next run tries again */
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct flag *f = xcalloc(1, sizeof(*f));
-		f->j = j;
+		f->srv = j->srv;
 		snprintf(f->id, sizeof(f->id), "%s", PQgetvalue(r, i, 0));
 		snprintf(f->creditor, sizeof(f->creditor), "%s", PQgetvalue(r, i, 1));
 		snprintf(f->partner, sizeof(f->partner), "%s", PQgetvalue(r, i, 2));
@@ -140,5 +145,8 @@ void janitor_free(struct janitor *j)
 	if (!j)
 		return;
 	event_free(j->timer);
-	free(j);
+	if (j->running)
+		j->closing = true; /* due_loaded frees it when the pool hands the query back */
+	else
+		free(j);
 }
