@@ -22,3 +22,7 @@ BEGIN
     END IF;
 END
 $$;
+
+-- The allowed escalations of a dossier (every decision reads them): an index of allows only, so
+-- the read does not grow with the denials a dossier collects.
+CREATE INDEX decisions_allowed ON decisions (dossier_id, decided_at) WHERE outcome = 'allow';
