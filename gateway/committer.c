@@ -52,7 +52,7 @@ enum committer_state {
 	CS_RESYNC,   /* the head is unknown after a failure; re-reading it */
 };
 
-struct committer {
+struct commit_lane {
 	struct event_base *base;
 	struct pgpool *pool;
 	struct event *flush_ev;
@@ -77,7 +77,7 @@ struct committer {
 	struct committer_stats stats;
 };
 
-static void flush(struct committer *c);
+static void flush(struct commit_lane *c);
 
 static void now_recorded_at(char *out, size_t len)
 {
@@ -89,7 +89,7 @@ static void now_recorded_at(char *out, size_t len)
 	snprintf(out + n, len - n, ".%06ldZ", (long)tv.tv_usec);
 }
 
-static void schedule_flush(struct committer *c)
+static void schedule_flush(struct commit_lane *c)
 {
 	if (c->state == CS_IDLE && !event_pending(c->flush_ev, EV_TIMEOUT, NULL)) {
 		struct timeval zero = {0, 0};
@@ -97,7 +97,7 @@ static void schedule_flush(struct committer *c)
 	}
 }
 
-static void enqueue(struct committer *c, struct unit *u)
+static void enqueue(struct commit_lane *c, struct unit *u)
 {
 	*c->pending_tail = u;
 	c->pending_tail = &u->next;
@@ -105,7 +105,7 @@ static void enqueue(struct committer *c, struct unit *u)
 	schedule_flush(c);
 }
 
-void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg)
+static void lane_submit(struct commit_lane *c, const struct commit_unit_ops *ops, void *arg)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
 	u->ops = ops;
@@ -113,8 +113,8 @@ void committer_submit(struct committer *c, const struct commit_unit_ops *ops, vo
 	enqueue(c, u);
 }
 
-void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
-			      const char *key, long long version)
+static void lane_submit_checked(struct commit_lane *c, const struct commit_unit_ops *ops, void *arg,
+				const char *key, long long version)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
 	u->ops = ops;
@@ -130,7 +130,7 @@ void committer_submit_checked(struct committer *c, const struct commit_unit_ops 
 void commit_rows(const struct commit_ctx *ctx, const struct rowset_def *def,
 		 const char *const *values)
 {
-	struct committer *c = ctx->committer;
+	struct commit_lane *c = ctx->lane;
 	struct batch_rows *b = NULL;
 	for (int i = 0; i < c->n_rows && !b; i++)
 		if (c->rows[i].def == def)
@@ -146,7 +146,7 @@ void commit_rows(const struct commit_ctx *ctx, const struct rowset_def *def,
 }
 
 /* Adds every non-empty rowset to the job, lowest order first; empties them. */
-static void flush_rows(struct committer *c, struct pgjob *job)
+static void flush_rows(struct commit_lane *c, struct pgjob *job)
 {
 	for (;;) {
 		struct batch_rows *next = NULL;
@@ -170,7 +170,7 @@ static unsigned key_hash(const char *k)
 }
 
 /* True if k's hash was in the set already (a collision is only a needless deferral). */
-static bool keyset_add(struct committer *c, const char *k)
+static bool keyset_add(struct commit_lane *c, const char *k)
 {
 	unsigned h = key_hash(k), mask = (unsigned)c->keyset_size - 1;
 	for (unsigned i = h & mask;; i = (i + 1) & mask) {
@@ -184,7 +184,7 @@ static bool keyset_add(struct committer *c, const char *k)
 }
 
 /* Builds one unit into the job, chaining its audit record after prev. */
-static void build_unit(struct committer *c, struct unit *u, struct pgjob *job, long long seq,
+static void build_unit(struct commit_lane *c, struct unit *u, struct pgjob *job, long long seq,
 		       const char *prev, const char *recorded_at)
 {
 	const char *kind = "", *subject = "", *creditor = NULL, *payload = "{}";
@@ -225,7 +225,7 @@ static enum commit_status status_of(enum pgjob_status st, const char *sqlstate)
 }
 
 /* Runs done() for every unit of a list and frees them. */
-static void finish_list(struct committer *c, struct unit *list, enum commit_status st,
+static void finish_list(struct commit_lane *c, struct unit *list, enum commit_status st,
 			const char *sqlstate, const char *error)
 {
 	while (list) {
@@ -239,7 +239,7 @@ static void finish_list(struct committer *c, struct unit *list, enum commit_stat
 }
 
 /* Puts a list back at the head of pending, in order (their next batch rebuilds them). */
-static void requeue_front(struct committer *c, struct unit *list, int n)
+static void requeue_front(struct commit_lane *c, struct unit *list, int n)
 {
 	if (!list)
 		return;
@@ -254,7 +254,7 @@ static void requeue_front(struct committer *c, struct unit *list, int n)
 }
 
 /* Units left out of the committed batch because their key was in it: decided on a stale version. */
-static void fail_deferred(struct committer *c, bool committed)
+static void fail_deferred(struct commit_lane *c, bool committed)
 {
 	struct unit **pp = &c->pending, *stale = NULL, **stale_tail = &stale;
 	while (*pp) {
@@ -284,7 +284,7 @@ static void fail_deferred(struct committer *c, bool committed)
  * The positions named by fairgate_expect_versions' error ("... at {2,7}"),
  * 1-based in c->checked; marks those units. False if the text has none.
  */
-static bool mark_stale(struct committer *c, const char *error, bool *stale)
+static bool mark_stale(struct commit_lane *c, const char *error, bool *stale)
 {
 	const char *p = error ? strstr(error, "stale dossier versions at {") : NULL;
 	bool any = false;
@@ -306,7 +306,7 @@ static bool mark_stale(struct committer *c, const char *error, bool *stale)
 }
 
 /* Stale units fail with COMMIT_CONFLICT; the others go back to the head of pending. */
-static bool split_stale(struct committer *c, struct unit *batch, const char *error)
+static bool split_stale(struct commit_lane *c, struct unit *batch, const char *error)
 {
 	bool *stale = xcalloc((size_t)c->n_checked + 1, sizeof(bool));
 	if (!mark_stale(c, error, stale)) {
@@ -341,7 +341,7 @@ static bool split_stale(struct committer *c, struct unit *batch, const char *err
 
 static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 {
-	struct committer *c = arg;
+	struct commit_lane *c = arg;
 	struct unit *batch = c->flight;
 	int n = c->n_flight;
 	c->flight = NULL;
@@ -382,7 +382,7 @@ static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 
 static void resync_done(struct pgjob *job, enum pgjob_status st, void *arg)
 {
-	struct committer *c = arg;
+	struct commit_lane *c = arg;
 	c->state = CS_IDLE;
 	if (st == PGJOB_OK) {
 		const PGresult *r = pgjob_result(job, 0);
@@ -412,7 +412,7 @@ static void resync_done(struct pgjob *job, enum pgjob_status st, void *arg)
 	finish_list(c, list, COMMIT_UNAVAILABLE, "", "database unavailable");
 }
 
-static void start_resync(struct committer *c)
+static void start_resync(struct commit_lane *c)
 {
 	char chain_s[16];
 	snprintf(chain_s, sizeof(chain_s), "%d", c->chain);
@@ -428,7 +428,7 @@ static void start_resync(struct committer *c)
  * Takes the next batch: one retried unit alone, or up to batch_max pending
  * ones, leaving (deferred) any unit whose key is already in the batch.
  */
-static struct unit *take_batch(struct committer *c, int *n)
+static struct unit *take_batch(struct commit_lane *c, int *n)
 {
 	struct unit *list = NULL, **tail = &list;
 	memset(c->keyset, 0, (size_t)c->keyset_size * sizeof(*c->keyset));
@@ -462,7 +462,7 @@ static struct unit *take_batch(struct committer *c, int *n)
 	return list;
 }
 
-static void flush(struct committer *c)
+static void flush(struct commit_lane *c)
 {
 	if (c->closing) {
 		struct unit *r = c->retry, *p = c->pending;
@@ -507,10 +507,10 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	flush(arg);
 }
 
-struct committer *committer_create(struct event_base *base, struct pgpool *pool, int chain,
-				   int batch_max)
+static struct commit_lane *lane_create(struct event_base *base, struct pgpool *pool, int chain,
+				       int batch_max)
 {
-	struct committer *c = xcalloc(1, sizeof(*c));
+	struct commit_lane *c = xcalloc(1, sizeof(*c));
 	c->base = base;
 	c->pool = pool;
 	c->chain = chain;
@@ -528,13 +528,13 @@ struct committer *committer_create(struct event_base *base, struct pgpool *pool,
 	return c;
 }
 
-void committer_close(struct committer *c)
+static void lane_close(struct commit_lane *c)
 {
 	c->closing = true;
 	flush(c);
 }
 
-void committer_free(struct committer *c)
+static void lane_free(struct commit_lane *c)
 {
 	if (!c)
 		return;
@@ -548,7 +548,81 @@ void committer_free(struct committer *c)
 	free(c);
 }
 
+/* ---- the committer: lanes side by side ---- */
+
+struct committer {
+	struct commit_lane **lanes;
+	int n;
+	unsigned next; /* round robin for units without a key */
+};
+
+struct committer *committer_create(struct event_base *base, struct pgpool *pool, const int *chains,
+				   int n_chains, int batch_max)
+{
+	if (n_chains < 1)
+		return NULL;
+	struct committer *c = xcalloc(1, sizeof(*c));
+	c->lanes = xcalloc((size_t)n_chains, sizeof(*c->lanes));
+	c->n = n_chains;
+	for (int i = 0; i < n_chains; i++)
+		c->lanes[i] = lane_create(base, pool, chains[i], batch_max);
+	return c;
+}
+
+void committer_close(struct committer *c)
+{
+	for (int i = 0; c && i < c->n; i++)
+		lane_close(c->lanes[i]);
+}
+
+void committer_free(struct committer *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < c->n; i++)
+		lane_free(c->lanes[i]);
+	free(c->lanes);
+	free(c);
+}
+
+/* A unit without a key: the lane with the least work queued, ties in turn. */
+void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg)
+{
+	int best = (int)(c->next++ % (unsigned)c->n);
+	for (int i = 0; i < c->n; i++) {
+		const struct commit_lane *l = c->lanes[i], *b = c->lanes[best];
+		if (l->n_pending + l->n_flight < b->n_pending + b->n_flight)
+			best = i;
+	}
+	lane_submit(c->lanes[best], ops, arg);
+}
+
+/* A dossier's units always take the same lane: its version checks never meet another lane's. */
+void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
+			      const char *key, long long version)
+{
+	lane_submit_checked(c->lanes[key_hash(key) % (unsigned)c->n], ops, arg, key, version);
+}
+
 void committer_stats(const struct committer *c, struct committer_stats *out)
 {
-	*out = c->stats;
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < c->n; i++) {
+		const struct committer_stats *s = &c->lanes[i]->stats;
+		out->batches += s->batches;
+		out->units += s->units;
+		out->failed_units += s->failed_units;
+		out->conflicts += s->conflicts;
+	}
+	out->lanes = c->n;
+	out->head_seq = c->lanes[0]->stats.head_seq;
+}
+
+bool committer_lane_head(const struct committer *c, int i, int *chain, long long *seq)
+{
+	if (i < 0 || i >= c->n)
+		return false;
+	*chain = c->lanes[i]->chain;
+	*seq = c->lanes[i]->stats.head_seq;
+	return true;
 }

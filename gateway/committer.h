@@ -33,6 +33,7 @@
  * next batch.
  */
 struct committer;
+struct commit_lane;
 struct rowset_def;
 
 /* What a unit learns when it is built into a batch. */
@@ -41,7 +42,7 @@ struct commit_ctx {
 	long long seq;           /* this unit's audit seq */
 	const char *recorded_at; /* "YYYY-MM-DDTHH:MM:SS.uuuuuuZ", UTC */
 	struct pgjob *job;       /* add the unit's own statements here */
-	struct committer *committer;
+	struct commit_lane *lane;
 };
 
 /* Adds one row to the batch's rowset for def (see rowset.h); from build() only. */
@@ -69,8 +70,14 @@ struct commit_unit_ops {
 		     const char *sqlstate, const char *error);
 };
 
-struct committer *committer_create(struct event_base *base, struct pgpool *pool, int chain,
-				   int batch_max);
+/*
+ * Lanes: n_chains committers side by side, each with its own audit chain and
+ * one batch in flight, so one batch executes while another waits for its
+ * commit to reach the disk. A unit with a key always takes the lane of its
+ * key; other units the least busy lane.
+ */
+struct committer *committer_create(struct event_base *base, struct pgpool *pool, const int *chains,
+				   int n_chains, int batch_max);
 /*
  * Shutdown: committer_close fails queued units and refuses new ones; then free
  * the pool (which fails the batch in flight through its callback); then
@@ -86,8 +93,12 @@ void committer_submit_checked(struct committer *c, const struct commit_unit_ops 
 
 struct committer_stats {
 	unsigned long long batches, units, failed_units, conflicts;
-	long long head_seq;
+	long long head_seq; /* of one lane */
+	int lanes;
 };
+/* Summed over the lanes. */
 void committer_stats(const struct committer *c, struct committer_stats *out);
+/* Lane i's chain and head seq; false past the last lane. */
+bool committer_lane_head(const struct committer *c, int i, int *chain, long long *seq);
 
 #endif

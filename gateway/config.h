@@ -32,6 +32,7 @@ struct config {
 	int outbox_poll_ms;
 	int janitor_interval_ms;   /* deadline timers */
 	int commit_batch_max;      /* decisions grouped in one transaction */
+	int commit_lanes;          /* committers side by side, each with its own audit chain */
 	char signing_key[256];     /* Ed25519 PEM private key; empty: data_dir/checkpoint-key.pem */
 	int checkpoint_interval_ms; /* signed audit checkpoints */
 };

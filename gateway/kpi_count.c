@@ -1,27 +1,30 @@
 /* kpi_count.c - the daily KPI counters a decision adds, in its own commit batch. */
 #include "kpi_count.h"
 
+#include <stdio.h>
+
 #include "caldate.h"
 #include "rowset.h"
 
 static const struct rowset_def KPI_ROWS = {
-	"INSERT INTO kpi_daily (creditor_id, partner_id, day, metric, key, value) "
-	"SELECT c, p, d, m, k, sum(v)::bigint FROM unnest($1::text[], $2::text[], $3::date[], "
-	"$4::text[], $5::text[], $6::bigint[]) AS u(c, p, d, m, k, v) "
-	"GROUP BY c, d, p, m, k ORDER BY c, d, p, m, k "
-	"ON CONFLICT (creditor_id, day, partner_id, metric, key) "
+	"INSERT INTO kpi_daily (creditor_id, partner_id, day, metric, key, shard, value) "
+	"SELECT c, p, d, m, k, s, sum(v)::bigint FROM unnest($1::text[], $2::text[], $3::date[], "
+	"$4::text[], $5::text[], $6::smallint[], $7::bigint[]) AS u(c, p, d, m, k, s, v) "
+	"GROUP BY c, d, p, m, k, s ORDER BY c, d, p, m, k, s "
+	"ON CONFLICT (creditor_id, day, partner_id, metric, key, shard) "
 	"DO UPDATE SET value = kpi_daily.value + EXCLUDED.value",
-	6, 500};
+	7, 900}; /* late in the batch: these rows are hot, their locks are held until COMMIT */
 
 struct counter {
 	const struct commit_ctx *ctx;
 	const char *creditor, *partner;
 	char day[11];
+	char shard[8]; /* the lane's own counter rows (sql/007_batch.sql) */
 };
 
 static void add(const struct counter *k, const char *metric, const char *key)
 {
-	const char *v[] = {k->creditor, k->partner, k->day, metric, key, "1"};
+	const char *v[] = {k->creditor, k->partner, k->day, metric, key, k->shard, "1"};
 	commit_rows(k->ctx, &KPI_ROWS, v);
 }
 
@@ -46,7 +49,8 @@ void kpi_count_decision(const struct commit_ctx *ctx, const char *creditor_id,
 			const struct dossier *dossier, enum action action, const struct decision *dec,
 			int64_t decided_at)
 {
-	struct counter k = {ctx, creditor_id, partner_id, ""};
+	struct counter k = {ctx, creditor_id, partner_id, "", ""};
+	snprintf(k.shard, sizeof(k.shard), "%d", ctx->chain % 32);
 	const char *a = action_name(action);
 	caldate_format(amsterdam_day(decided_at), k.day);
 	add(&k, "requested", a);

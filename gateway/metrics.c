@@ -163,8 +163,13 @@ static void render_gauges(struct out *o, const struct server *srv)
 	put(o, "# TYPE fairgate_commit_batches_total counter\nfairgate_commit_batches_total %llu\n"
 	       "# TYPE fairgate_commit_units_total counter\nfairgate_commit_units_total %llu\n"
 	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"
-	       "# TYPE fairgate_audit_head_seq gauge\nfairgate_audit_head_seq{chain=\"%d\"} %lld\n",
-	    cs.batches, cs.units, cs.failed_units, srv->chain, cs.head_seq);
+	       "# TYPE fairgate_commit_conflicts_total counter\nfairgate_commit_conflicts_total %llu\n"
+	       "# TYPE fairgate_audit_head_seq gauge\n",
+	    cs.batches, cs.units, cs.failed_units, cs.conflicts);
+	int chain;
+	long long seq;
+	for (int i = 0; committer_lane_head(srv->committer, i, &chain, &seq); i++)
+		put(o, "fairgate_audit_head_seq{chain=\"%d\"} %lld\n", chain, seq);
 	put(o, "# TYPE fairgate_outbox_backlog gauge\nfairgate_outbox_backlog %lld\n"
 	       "# TYPE fairgate_outbox_delivered_total counter\nfairgate_outbox_delivered_total %llu\n"
 	       "# TYPE fairgate_outbox_failed_attempts_total counter\nfairgate_outbox_failed_attempts_total %llu\n"

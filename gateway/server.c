@@ -108,17 +108,26 @@ static void start_outbox(struct server *srv)
 static bool start(struct server *srv, const char *conninfo)
 {
 	char err[512];
-	srv->chain = audit_chain_open(conninfo, err, sizeof(err));
-	if (srv->chain < 0) {
-		log_error("%s", err);
+	int chains[8];
+	int lanes = srv->cfg->commit_lanes;
+	if (lanes < 1 || lanes > (int)(sizeof(chains) / sizeof(chains[0])))
 		return false;
+	for (int i = 0; i < lanes; i++) {
+		chains[i] = audit_chain_open(conninfo, err, sizeof(err));
+		if (chains[i] < 0) {
+			log_error("%s", err);
+			return false;
+		}
 	}
+	srv->chain = chains[0];
 	struct pgpool_config pc = {conninfo, srv->cfg->pool_size, srv->cfg->statement_timeout_ms,
 				   srv->cfg->pool_queue_max};
 	srv->pool = pgpool_create(srv->base, &pc);
 	if (!srv->pool)
 		return false;
-	srv->committer = committer_create(srv->base, srv->pool, srv->chain, srv->cfg->commit_batch_max);
+	srv->committer = committer_create(srv->base, srv->pool, chains, lanes, srv->cfg->commit_batch_max);
+	if (!srv->committer)
+		return false;
 	srv->auth = auth_create(srv->pool, 2000);
 	if (!auth_listen(srv->auth, srv->base, conninfo))
 		log_warn("auth: cannot listen for principal changes; tokens are checked on every request");
@@ -134,7 +143,7 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	if (!srv->sigint || !srv->sigterm || event_add(srv->sigint, NULL) || event_add(srv->sigterm, NULL))
 		return false;
-	log_info("audit chain %d opened", srv->chain);
+	log_info("audit chains %d to %d opened (%d commit lanes)", chains[0], chains[lanes - 1], lanes);
 	srv->deadline = conn_deadline_create(srv->base, srv->cfg->request_timeout_s);
 	if (!srv->deadline) {
 		log_error("cannot start the connection deadline timer");

@@ -37,7 +37,7 @@ struct server {
 	struct ratelimit *ratelimit;   /* per-principal token buckets */
 	struct conn_deadline *deadline; /* request_timeout_s per connection, both listeners */
 	unsigned long long next_req_id;
-	int chain;
+	int chain;                 /* the first lane's; every lane has its own */
 };
 
 /* Runs the gateway against conninfo until SIGINT/SIGTERM. Returns an exit code. */

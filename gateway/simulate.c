@@ -18,7 +18,9 @@
  * The dossier as a decision saw it. decided_at is whole seconds, so the cut
  * is the decision's audit record time (taken when its commit batch was built,
  * after the dossier was read): facts recorded before it were seen, and a fact
- * recorded between reading and committing would have failed the version check.
+ * recorded between reading and committing would have failed an allow's version
+ * check (a deny is not checked: it changes nothing a decision reads, so a fact
+ * committed in that short window can make its replay differ).
  */
 #define CUT                                                                                    \
 	"WITH cut AS (SELECT d.dossier_id, coalesce(a.recorded_at, d.decided_at) AS at "       \

@@ -129,7 +129,8 @@ static bool own_database(void)
 static int setup(void **state)
 {
 	const char *run = gw_run_id();
-	const char *env[] = {"FAIRGATE_CHECKPOINT_INTERVAL_MS=200", NULL};
+	/* one commit lane: the tests below walk the seqs of one chain */
+	const char *env[] = {"FAIRGATE_CHECKPOINT_INTERVAL_MS=200", "FAIRGATE_COMMIT_LANES=1", NULL};
 	snprintf(cred_id, sizeof(cred_id), "audcred-%s", run);
 	snprintf(partner_id, sizeof(partner_id), "audnoord-%s", run);
 	snprintf(contract_id, sizeof(contract_id), "aud-noord-%s", run);
