@@ -16,8 +16,8 @@ BEGIN;
 CREATE TEMP TABLE bench_d ON COMMIT DROP AS
 SELECT i,
        'bd-' || lpad(i::text, 7, '0') AS id,
-       now() - make_interval(days => 1 + (i * 7919) % 100, hours => (i * 31) % 24) AS handed_over_at,
-       5000 + (i * 104729) % 495000 AS principal_cents,
+       now() - make_interval(days => (1 + (i::bigint * 7919) % 100)::int, hours => (i * 31) % 24) AS handed_over_at,
+       5000 + (i::bigint * 104729) % 495000 AS principal_cents,
        CASE WHEN i % 10 = 0 THEN 'judicial' ELSE 'amicable' END AS phase,
        CASE WHEN i % 25 = 0 THEN '{vulnerable}'::text[]
             WHEN i % 40 = 0 THEN '{dispute}'::text[] ELSE '{}'::text[] END AS flags
