@@ -24,6 +24,7 @@ struct unit {
 	char key[COMMIT_KEY_MAX]; /* "" when the unit checks no version */
 	long long version;
 	bool deferred;            /* left out of the batch in flight: its key is in it */
+	int check_pos;            /* its row among the batch's version checks, or -1 */
 	struct unit *next;
 };
 
@@ -68,8 +69,8 @@ struct commit_lane {
 	struct unit *retry;           /* units to run one by one after a failed batch */
 	struct unit *flight;          /* the batch in flight */
 	int n_flight;
-	struct unit **checked;        /* the flight's units with a key, in row order */
-	int n_checked;
+	int n_checked;                /* version check rows of the flight */
+	int n_deferred;               /* pending units marked deferred */
 	unsigned *keyset;             /* open addressing: key hashes of the flight */
 	int keyset_size;
 	struct batch_rows rows[COMMIT_MAX_ROWSETS]; /* buffers reused batch after batch */
@@ -197,7 +198,9 @@ static void build_unit(struct commit_lane *c, struct unit *u, struct pgjob *job,
 		snprintf(version_s, sizeof(version_s), "%lld", u->version);
 		const char *v[] = {u->key, version_s};
 		commit_rows(&u->ctx, &VERSION_ROWS, v);
-		c->checked[c->n_checked++] = u;
+		u->check_pos = c->n_checked++;
+	} else {
+		u->check_pos = -1;
 	}
 	u->ops->build(u->arg, &u->ctx, &kind, &subject, &creditor, &payload);
 	struct audit_record rec = {c->chain, seq, prev, kind, subject, u->recorded_at, payload};
@@ -257,6 +260,9 @@ static void requeue_front(struct commit_lane *c, struct unit *list, int n)
 static void fail_deferred(struct commit_lane *c, bool committed)
 {
 	struct unit **pp = &c->pending, *stale = NULL, **stale_tail = &stale;
+	if (c->n_deferred == 0)
+		return;
+	c->n_deferred = 0;
 	while (*pp) {
 		struct unit *u = *pp;
 		if (!u->deferred) {
@@ -282,7 +288,7 @@ static void fail_deferred(struct commit_lane *c, bool committed)
 
 /*
  * The positions named by fairgate_expect_versions' error ("... at {2,7}"),
- * 1-based in c->checked; marks those units. False if the text has none.
+ * 1-based among the batch's check rows; sets stale[pos]. False if none.
  */
 static bool mark_stale(struct commit_lane *c, const char *error, bool *stale)
 {
@@ -315,16 +321,11 @@ static bool split_stale(struct commit_lane *c, struct unit *batch, const char *e
 	}
 	struct unit *keep = NULL, **keep_tail = &keep, *lose = NULL, **lose_tail = &lose;
 	int n_keep = 0;
-	for (int i = 0; i < c->n_checked; i++)
-		if (stale[i])
-			c->checked[i]->deferred = true; /* reused as a mark, cleared below */
-	free(stale);
 	while (batch) {
 		struct unit *u = batch;
 		batch = u->next;
 		u->next = NULL;
-		if (u->deferred) {
-			u->deferred = false;
+		if (u->check_pos >= 0 && stale[u->check_pos]) {
 			*lose_tail = u;
 			lose_tail = &u->next;
 			c->stats.conflicts++;
@@ -334,6 +335,7 @@ static bool split_stale(struct commit_lane *c, struct unit *batch, const char *e
 			n_keep++;
 		}
 	}
+	free(stale);
 	requeue_front(c, keep, n_keep);
 	finish_list(c, lose, COMMIT_CONFLICT, "40001", "the dossier changed since it was read");
 	return true;
@@ -444,6 +446,8 @@ static struct unit *take_batch(struct commit_lane *c, int *n)
 	while (*pp && *n < c->batch_max) {
 		struct unit *u = *pp;
 		if (u->key[0] && keyset_add(c, u->key)) {
+			if (!u->deferred)
+				c->n_deferred++;
 			u->deferred = true;
 			pp = &u->next;
 			continue;
@@ -455,10 +459,8 @@ static struct unit *take_batch(struct commit_lane *c, int *n)
 		(*n)++;
 	}
 	c->n_pending -= *n;
-	/* the tail moved if the last pending unit was taken */
-	c->pending_tail = &c->pending;
-	while (*c->pending_tail)
-		c->pending_tail = &(*c->pending_tail)->next;
+	if (!*pp)
+		c->pending_tail = pp; /* walked to the end: the last kept unit (or none) is the tail */
 	return list;
 }
 
@@ -516,7 +518,6 @@ static struct commit_lane *lane_create(struct event_base *base, struct pgpool *p
 	c->chain = chain;
 	c->batch_max = batch_max;
 	c->pending_tail = &c->pending;
-	c->checked = xcalloc((size_t)batch_max + 1, sizeof(*c->checked));
 	for (c->keyset_size = 16; c->keyset_size < 4 * batch_max; c->keyset_size *= 2)
 		;
 	c->keyset = xcalloc((size_t)c->keyset_size, sizeof(*c->keyset));
@@ -543,7 +544,6 @@ static void lane_free(struct commit_lane *c)
 	event_free(c->flush_ev);
 	for (int i = 0; i < c->n_rows; i++)
 		rowset_free(&c->rows[i].rs);
-	free(c->checked);
 	free(c->keyset);
 	free(c);
 }
@@ -615,7 +615,6 @@ void committer_stats(const struct committer *c, struct committer_stats *out)
 		out->conflicts += s->conflicts;
 	}
 	out->lanes = c->n;
-	out->head_seq = c->lanes[0]->stats.head_seq;
 }
 
 bool committer_lane_head(const struct committer *c, int i, int *chain, long long *seq)

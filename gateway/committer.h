@@ -93,7 +93,7 @@ void committer_submit_checked(struct committer *c, const struct commit_unit_ops 
 
 struct committer_stats {
 	unsigned long long batches, units, failed_units, conflicts;
-	long long head_seq; /* of one lane */
+	long long head_seq; /* a lane's own; committer_stats leaves it 0 (committer_lane_head) */
 	int lanes;
 };
 /* Summed over the lanes. */

@@ -85,51 +85,20 @@ static void test_rate_limit(void **state)
 	assert_non_null(strstr(ans, "HTTP/1.1 404"));
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A client that sends half its headers and then nothing is cut off after the timeout. */
 static void test_stalled_client_disconnected(void **state)
 {
 	static const char half[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: ";
 	int fd = connect_gw();
-	double t0 = now_s();
+	double t0 = gw_now_s();
 	assert_int_equal(write(fd, half, sizeof(half) - 1), (ssize_t)(sizeof(half) - 1));
 	struct pollfd p = {.fd = fd, .events = POLLIN};
 	char c;
 	assert_int_equal(poll(&p, 1, (TIMEOUT_S + 5) * 1000), 1);
 	assert_true(read(fd, &c, 1) <= 0 || c == 'H'); /* closed, or a 408-like answer first */
-	double waited = now_s() - t0;
+	double waited = gw_now_s() - t0;
 	close(fd);
 	assert_true(waited >= TIMEOUT_S - 0.5 && waited < TIMEOUT_S + 3);
-}
-
-/*
- * Sends bytes one at a time, one every step_ms, until the gateway closes the connection or
- * give_up_s have passed; once, after a second, calls meanwhile (when not NULL). Returns the
- * seconds from t0 until the close, or -1 when the connection was still open.
- */
-static double trickle(int fd, double t0, const char *bytes, size_t n, int step_ms,
-		      double give_up_s, void (*meanwhile)(void))
-{
-	size_t sent = 0;
-	while (now_s() - t0 < give_up_s) {
-		if (meanwhile && now_s() - t0 >= 1.0) {
-			meanwhile();
-			meanwhile = NULL;
-		}
-		if (sent < n && send(fd, bytes + sent++, 1, MSG_NOSIGNAL) != 1)
-			return now_s() - t0; /* reset by the gateway */
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		char buf[256];
-		if (poll(&p, 1, step_ms) == 1 && recv(fd, buf, sizeof(buf), 0) <= 0)
-			return now_s() - t0; /* EOF or reset */
-	}
-	return -1;
 }
 
 static void healthz_answers(void)
@@ -148,9 +117,9 @@ static void test_trickling_client_disconnected(void **state)
 {
 	static const char slow[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nX-Slow: aaaaaaaaaaaa";
 	int fd = connect_gw();
-	double t0 = now_s();
+	double t0 = gw_now_s();
 	double closed =
-		trickle(fd, t0, slow, sizeof(slow) - 1, 500, TIMEOUT_S + 4, healthz_answers);
+		gw_trickle(fd, t0, slow, sizeof(slow) - 1, 500, TIMEOUT_S + 4, healthz_answers);
 	close(fd);
 	if (closed < 0)
 		fail_msg("still connected after %d s of trickling", TIMEOUT_S + 4);
@@ -198,15 +167,15 @@ static void test_keepalive_client_kept(void **state)
 {
 	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
 	int fd = connect_gw();
-	double t0 = now_s();
+	double t0 = gw_now_s();
 	int answered = 0;
-	while (now_s() - t0 < 2.5 * TIMEOUT_S) {
+	while (gw_now_s() - t0 < 2.5 * TIMEOUT_S) {
 		ssize_t n = send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL);
 		assert_int_equal(n, (ssize_t)(sizeof(req) - 1));
 		int status = read_answer(fd);
 		if (status != 200)
 			fail_msg("answer %d after %.1f s on one connection", status,
-				 now_s() - t0);
+				 gw_now_s() - t0);
 		answered++;
 		usleep(600 * 1000);
 	}

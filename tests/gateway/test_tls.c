@@ -167,12 +167,7 @@ static void test_plain_http_to_tls_port(void **state)
 	http_reply_free(&r);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static bool served_over_tls;
 
 static void healthz_over_tls(void)
 {
@@ -180,6 +175,7 @@ static void healthz_over_tls(void)
 	struct gw_tls_client c = client("client");
 	assert_int_equal(get(&c, "/healthz", NULL, &status), 0);
 	assert_int_equal(status, 200);
+	served_over_tls = true;
 }
 
 /*
@@ -197,24 +193,13 @@ static void test_trickled_handshake_disconnected(void **state)
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	double t0 = now_s(), closed = -1;
-	size_t sent = 0;
-	bool served = false;
-	while (closed < 0 && now_s() - t0 < TIMEOUT_S + 4) {
-		if (!served && now_s() - t0 >= 1.0) {
-			healthz_over_tls();
-			served = true;
-		}
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		char buf[256];
-		if ((sent < sizeof(hello) && send(fd, hello + sent++, 1, MSG_NOSIGNAL) != 1) ||
-		    (poll(&p, 1, 500) == 1 && recv(fd, buf, sizeof(buf), 0) <= 0))
-			closed = now_s() - t0; /* reset, or the end of the stream */
-	}
+	served_over_tls = false;
+	double closed = gw_trickle(fd, gw_now_s(), hello, sizeof(hello), 500, TIMEOUT_S + 4,
+				   healthz_over_tls);
 	close(fd);
 	if (closed < 0)
 		fail_msg("still connected after %d s of a trickled handshake", TIMEOUT_S + 4);
-	assert_true(served);
+	assert_true(served_over_tls);
 	assert_true(closed >= TIMEOUT_S - 0.5 && closed < TIMEOUT_S + 2);
 }
 

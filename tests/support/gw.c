@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -498,4 +499,31 @@ void gw_post_created(const struct gw *g, const char *token, const char *path, co
 		fprintf(stderr, "POST %s: %ld %s\n", path, r.status, r.body);
 	assert_int_equal(r.status, 201);
 	http_reply_free(&r);
+}
+
+double gw_now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double gw_trickle(int fd, double t0, const void *bytes, size_t n, int step_ms, double give_up_s,
+		  void (*meanwhile)(void))
+{
+	const char *b = bytes;
+	size_t sent = 0;
+	while (gw_now_s() - t0 < give_up_s) {
+		if (meanwhile && gw_now_s() - t0 >= 1.0) {
+			meanwhile();
+			meanwhile = NULL;
+		}
+		if (sent < n && send(fd, b + sent++, 1, MSG_NOSIGNAL) != 1)
+			return gw_now_s() - t0; /* reset by the peer */
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		char buf[256];
+		if (poll(&p, 1, step_ms) == 1 && recv(fd, buf, sizeof(buf), 0) <= 0)
+			return gw_now_s() - t0; /* EOF or reset */
+	}
+	return -1;
 }

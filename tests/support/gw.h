@@ -114,4 +114,17 @@ const char *gw_sql_value(PGconn *db, const char *sql, int n, const char *const *
 /* A string member of a JSON object, or "" when absent. */
 const char *gw_jstr(json_t *o, const char *key);
 
+/* ---- slow clients ---- */
+
+/* Seconds on the monotonic clock. */
+double gw_now_s(void);
+/*
+ * Sends bytes one at a time, one every step_ms, on a connected socket until the
+ * peer closes it or give_up_s have passed since t0; once, a second after t0,
+ * calls meanwhile (when not NULL). Returns the seconds from t0 until the close,
+ * or -1 when the connection was still open.
+ */
+double gw_trickle(int fd, double t0, const void *bytes, size_t n, int step_ms, double give_up_s,
+		  void (*meanwhile)(void));
+
 #endif
