@@ -1,4 +1,4 @@
-/* dossier_load.c - reads a dossier with its contract, partner and history in one round trip. */
+/* dossier_load.c - reads a dossier with its contract, partner and history in one statement. */
 #include "dossier_load.h"
 
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "caldate.h"
+#include "doc_cache.h"
 #include "http.h"
 #include "idempotency.h"
 #include "log.h"
@@ -14,30 +15,29 @@
 #include "server.h"
 
 /*
- * Statement order in the job; the first sets a consistent snapshot. simulate.c
- * selects the same columns as of a past decision: keep the two in step.
+ * The dossier in one statement, so one snapshot without a transaction: the
+ * row, then the contract in force on $2, the partner, and the history as JSON
+ * arrays (one parse each, no statement per table). simulate.c selects the same
+ * columns as of a past decision (dossier_ctx_read names them): keep the two in
+ * step.
  */
-enum { Q_SNAPSHOT, Q_DOSSIER, Q_CONTRACT, Q_PARTNER, Q_EVENTS, Q_ALLOWED, Q_EXCEPTIONS };
-
-static const char *const SQL[] = {
-	[Q_SNAPSHOT] = "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-	[Q_DOSSIER] = "SELECT d.creditor_id, d.debtor_ref, d.principal_cents, d.due_date::text, d.phase, "
-		      "d.shortened_track, d.flags, extract(epoch FROM d.handed_over_at)::bigint, "
-		      "d.version, coalesce(d.deadline::text, ''), d.flagged_for_return_at IS NOT NULL, "
-		      "coalesce(c.webhook_url, '') FROM dossiers d LEFT JOIN creditors c "
-		      "ON c.id = d.creditor_id WHERE d.id = $1",
-	[Q_CONTRACT] = "SELECT c.doc, c.creditor_id FROM contracts c JOIN dossiers d ON d.contract_id = c.id "
-		       "WHERE d.id = $1 AND c.valid_from <= $2::date "
-		       "AND (c.valid_to IS NULL OR c.valid_to >= $2::date) ORDER BY c.version DESC LIMIT 1",
-	[Q_PARTNER] = "SELECT p.doc FROM partners p JOIN dossiers d ON d.partner_id = p.id WHERE d.id = $1",
-	[Q_EVENTS] = "SELECT e.id, e.body, e.reporter, e.recorded_at FROM events e "
-		     "WHERE e.dossier_id = $1 ORDER BY e.occurred_at, e.id",
-	[Q_ALLOWED] = "SELECT action, extract(epoch FROM decided_at)::bigint, coalesce(amount_cents, 0), "
-		      "coalesce((request->>'extend_days')::int, 0) FROM decisions WHERE dossier_id = $1 AND outcome = 'allow' ORDER BY decided_at",
-	[Q_EXCEPTIONS] = "SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x JOIN dossiers d "
-			 "ON d.contract_id = x.contract_id AND d.partner_id = x.partner_id "
-			 "WHERE d.id = $1 ORDER BY x.id, x.version DESC",
-};
+static const char SQL_DOSSIER[] =
+	"SELECT " DOSSIER_ROW_COLUMNS ", ct.doc, ct.creditor_id, p.doc, "
+	/* the facts' JSON built as text: no per-value type dispatch (reporter is checked) */
+	"(SELECT '[' || string_agg('{\"id\":' || e.id || ',\"reporter\":\"' || e.reporter || "
+	"'\",\"body\":' || e.body::text || '}', ',' ORDER BY e.occurred_at, e.id) || ']' "
+	"FROM events e WHERE e.dossier_id = d.id), "
+	"(SELECT json_agg(json_build_array(a.action, extract(epoch FROM a.decided_at)::bigint, "
+	"coalesce(a.amount_cents, 0), coalesce((a.request->>'extend_days')::int, 0)) "
+	"ORDER BY a.decided_at) FROM decisions a WHERE a.dossier_id = d.id AND a.outcome = 'allow'), "
+	"(SELECT json_agg(l.doc) FROM (SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x "
+	"WHERE x.contract_id = d.contract_id AND x.partner_id = d.partner_id "
+	"ORDER BY x.id, x.version DESC) l) "
+	"FROM dossiers d LEFT JOIN creditors c ON c.id = d.creditor_id "
+	"LEFT JOIN partners p ON p.id = d.partner_id "
+	"LEFT JOIN LATERAL (SELECT k.doc, k.creditor_id FROM contracts k WHERE k.id = d.contract_id "
+	"AND k.valid_from <= $2::date AND (k.valid_to IS NULL OR k.valid_to >= $2::date) "
+	"ORDER BY k.version DESC LIMIT 1) ct ON true WHERE d.id = $1";
 
 struct load {
 	struct server *srv;
@@ -60,12 +60,7 @@ void dossier_ctx_free(struct dossier_ctx *ctx)
 	free(ctx);
 }
 
-static json_t *parse_doc(const char *text)
-{
-	return json_loads(text, JSON_REJECT_DUPLICATES, NULL);
-}
-
-/* Reads the dossier row; false when it is corrupt. */
+/* The dossier's own columns (DOSSIER_ROW_COLUMNS); false when they are corrupt. */
 static bool read_dossier(const PGresult *r, struct dossier_ctx *c)
 {
 	struct dossier *d = &c->dossier;
@@ -92,104 +87,116 @@ static bool read_dossier(const PGresult *r, struct dossier_ctx *c)
 	return true;
 }
 
+/* A JSON column; an SQL NULL (json_agg of no rows) is an empty array. NULL when corrupt. */
+static json_t *json_column(const PGresult *r, int col)
+{
+	if (PQgetisnull(r, 0, col))
+		return json_array();
+	return json_loads(PQgetvalue(r, 0, col), JSON_REJECT_DUPLICATES, NULL);
+}
+
 static bool read_contract(const PGresult *r, struct dossier_ctx *c)
 {
-	struct contract_errors errs;
-	if (PQntuples(r) == 0)
-		return true; /* none in force: decisions say so */
-	json_t *doc = parse_doc(PQgetvalue(r, 0, 0));
-	bool ok = doc && contract_from_json(doc, &c->contract, &errs);
-	json_decref(doc);
-	snprintf(c->contract.creditor_id, sizeof(c->contract.creditor_id), "%s", PQgetvalue(r, 0, 1));
+	if (PQgetisnull(r, 0, DC_CONTRACT))
+		return true; /* none in force (or the caller supplies one): decisions say so */
+	bool ok = doc_cache_contract(PQgetvalue(r, 0, DC_CONTRACT), (size_t)PQgetlength(r, 0, DC_CONTRACT),
+				     &c->contract);
+	snprintf(c->contract.creditor_id, sizeof(c->contract.creditor_id), "%s",
+		 PQgetvalue(r, 0, DC_CONTRACT_CREDITOR));
 	c->has_contract = ok;
 	return ok;
 }
 
 static bool read_partner(const PGresult *r, struct dossier_ctx *c)
 {
-	struct contract_errors errs;
-	json_t *doc = PQntuples(r) == 1 ? parse_doc(PQgetvalue(r, 0, 0)) : NULL;
-	bool ok = doc && partner_from_json(doc, &c->partner, &errs);
-	json_decref(doc);
-	return ok;
+	return !PQgetisnull(r, 0, DC_PARTNER) &&
+	       doc_cache_partner(PQgetvalue(r, 0, DC_PARTNER), (size_t)PQgetlength(r, 0, DC_PARTNER), &c->partner);
 }
 
-/* One stored fact: the policy's struct and the timeline's JSON. */
-static bool read_event(const PGresult *r, int i, struct dossier_ctx *c, int64_t now)
+/* One stored fact {id, reporter, body}: the policy's struct and the timeline's JSON. */
+static bool read_event(json_t *item, struct event *ev, json_t *timeline, int64_t bound)
 {
 	struct contract_errors errs;
-	json_t *body = parse_doc(PQgetvalue(r, i, 1));
-	bool ok = body && event_read(body, now + 86400, &c->events[i], &errs);
-	if (ok) {
-		c->events[i].reporter = strcmp(PQgetvalue(r, i, 2), "creditor") == 0 ? REPORTER_CREDITOR
-										       : REPORTER_PARTNER;
-		json_object_set_new(body, "id", json_integer(atoll(PQgetvalue(r, i, 0))));
-		json_object_set_new(body, "reporter", json_string(PQgetvalue(r, i, 2)));
-		json_array_append(c->timeline, body);
-	}
-	json_decref(body);
-	return ok;
-}
-
-static bool read_events(const PGresult *r, struct dossier_ctx *c, int64_t now)
-{
-	int n = PQntuples(r);
-	c->events = xcalloc((size_t)n, sizeof(struct event));
-	c->timeline = json_array();
-	for (int i = 0; i < n; i++)
-		if (!read_event(r, i, c, now))
-			return false;
-	c->dossier.events = c->events;
-	c->dossier.n_events = (size_t)n;
+	json_t *id = json_object_get(item, "id"), *reporter = json_object_get(item, "reporter");
+	json_t *body = json_object_get(item, "body");
+	if (!json_is_integer(id) || !json_is_string(reporter) || !json_is_object(body) ||
+	    !event_read(body, bound + 86400, ev, &errs))
+		return false;
+	ev->reporter = strcmp(json_string_value(reporter), "creditor") == 0 ? REPORTER_CREDITOR : REPORTER_PARTNER;
+	json_object_set(body, "id", id);
+	json_object_set(body, "reporter", reporter);
+	json_array_append(timeline, body);
 	return true;
 }
 
+static bool read_events(const PGresult *r, struct dossier_ctx *c, int64_t bound)
+{
+	json_t *list = json_column(r, DC_EVENTS);
+	size_t n = json_array_size(list);
+	bool ok = json_is_array(list);
+	c->events = xcalloc(n ? n : 1, sizeof(struct event));
+	c->timeline = json_array();
+	for (size_t i = 0; ok && i < n; i++)
+		ok = read_event(json_array_get(list, i), &c->events[i], c->timeline, bound);
+	json_decref(list);
+	c->dossier.events = c->events;
+	c->dossier.n_events = ok ? n : 0;
+	return ok;
+}
+
+/* [[action, decided_at epoch, amount_cents, extend_days], ...] */
 static bool read_allowed(const PGresult *r, struct dossier_ctx *c)
 {
-	int n = PQntuples(r);
-	c->allowed = xcalloc((size_t)n, sizeof(struct prior_escalation));
-	for (int i = 0; i < n; i++) {
-		if (!action_parse(PQgetvalue(r, i, 0), &c->allowed[i].action))
-			return false;
-		c->allowed[i].decided_at = atoll(PQgetvalue(r, i, 1));
-		c->allowed[i].amount_cents = atoll(PQgetvalue(r, i, 2));
-		c->allowed[i].extend_days = atoi(PQgetvalue(r, i, 3));
-		if (c->allowed[i].action == ACTION_EXTEND_DURATION && c->allowed[i].extend_days == 0)
-			c->allowed[i].extend_days = POLICY_EXTEND_DEFAULT_DAYS;
+	json_t *list = json_column(r, DC_ALLOWED);
+	size_t n = json_array_size(list);
+	bool ok = json_is_array(list);
+	c->allowed = xcalloc(n ? n : 1, sizeof(struct prior_escalation));
+	for (size_t i = 0; ok && i < n; i++) {
+		json_t *a = json_array_get(list, i);
+		struct prior_escalation *p = &c->allowed[i];
+		ok = json_array_size(a) == 4 && json_is_string(json_array_get(a, 0)) &&
+		     action_parse(json_string_value(json_array_get(a, 0)), &p->action) &&
+		     json_is_integer(json_array_get(a, 1)) && json_is_integer(json_array_get(a, 2)) &&
+		     json_is_integer(json_array_get(a, 3));
+		if (!ok)
+			break;
+		p->decided_at = json_integer_value(json_array_get(a, 1));
+		p->amount_cents = json_integer_value(json_array_get(a, 2));
+		p->extend_days = (int)json_integer_value(json_array_get(a, 3));
+		if (p->action == ACTION_EXTEND_DURATION && p->extend_days == 0)
+			p->extend_days = POLICY_EXTEND_DEFAULT_DAYS;
 	}
+	json_decref(list);
 	c->dossier.allowed = c->allowed;
-	c->dossier.n_allowed = (size_t)n;
-	return true;
+	c->dossier.n_allowed = ok ? n : 0;
+	return ok;
 }
 
 static bool read_exceptions(const PGresult *r, struct dossier_ctx *c)
 {
 	struct contract_errors errs;
-	int n = PQntuples(r);
-	c->exceptions = xcalloc((size_t)n, sizeof(struct contract_exception));
-	for (int i = 0; i < n; i++) {
-		json_t *doc = parse_doc(PQgetvalue(r, i, 0));
-		bool ok = doc && exception_from_json(doc, &c->exceptions[i], &errs);
-		json_decref(doc);
-		if (!ok)
-			return false;
-	}
-	c->n_exceptions = (size_t)n;
-	return true;
+	json_t *list = json_column(r, DC_EXCEPTIONS);
+	size_t n = json_array_size(list);
+	bool ok = json_is_array(list);
+	c->exceptions = xcalloc(n ? n : 1, sizeof(struct contract_exception));
+	for (size_t i = 0; ok && i < n; i++)
+		ok = exception_from_json(json_array_get(list, i), &c->exceptions[i], &errs);
+	json_decref(list);
+	c->n_exceptions = ok ? n : 0;
+	return ok;
 }
 
-enum load_status dossier_ctx_read(const char *id, const struct dossier_rows *rows, int64_t bound,
-				  struct dossier_ctx **out)
+enum load_status dossier_ctx_read(const char *id, const PGresult *row, int64_t bound, struct dossier_ctx **out)
 {
 	struct dossier_ctx *c = xcalloc(1, sizeof(*c));
 	enum load_status ls = LOAD_OK;
 	snprintf(c->id, sizeof(c->id), "%s", id);
 	snprintf(c->dossier.id, sizeof(c->dossier.id), "%s", id);
-	if (!rows->dossier || PQntuples(rows->dossier) != 1)
+	if (!row || PQntuples(row) != 1)
 		ls = LOAD_NOT_FOUND;
-	else if (!read_dossier(rows->dossier, c) || (rows->contract && !read_contract(rows->contract, c)) ||
-		 !read_partner(rows->partner, c) || !read_events(rows->events, c, bound) ||
-		 !read_allowed(rows->allowed, c) || !read_exceptions(rows->exceptions, c))
+	else if (PQnfields(row) != DC__COUNT || !read_dossier(row, c) || !read_contract(row, c) ||
+		 !read_partner(row, c) || !read_events(row, c, bound) || !read_allowed(row, c) ||
+		 !read_exceptions(row, c))
 		ls = LOAD_CORRUPT;
 	if (ls != LOAD_OK) {
 		dossier_ctx_free(c);
@@ -210,12 +217,9 @@ static void loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 		return;
 	}
 	if (st == PGJOB_OK) {
-		struct dossier_rows rows = {pgjob_result(job, Q_DOSSIER), pgjob_result(job, Q_CONTRACT),
-					    pgjob_result(job, Q_PARTNER), pgjob_result(job, Q_EVENTS),
-					    pgjob_result(job, Q_ALLOWED), pgjob_result(job, Q_EXCEPTIONS)};
 		/* Stored facts were checked against the clock when recorded, so they are
 		 * bounded by the clock, not by now: a simulation loads as of a past moment. */
-		ls = dossier_ctx_read(l->id, &rows, (int64_t)time(NULL), &c);
+		ls = dossier_ctx_read(l->id, pgjob_result(job, 0), (int64_t)time(NULL), &c);
 		if (ls == LOAD_CORRUPT)
 			log_error("dossier could not be read back from the database (corrupt row)");
 	}
@@ -228,18 +232,12 @@ static void load(struct server *srv, struct req *r, const char *id, int64_t now,
 {
 	char today[11];
 	caldate_format(amsterdam_day(now), today);
-	const char *p1[] = {id}, *p2[] = {id, today};
+	const char *params[] = {id, today};
 	struct load *l = xcalloc(1, sizeof(*l));
 	*l = (struct load){srv, cb, arg, now, "", r, -1};
 	snprintf(l->id, sizeof(l->id), "%s", id);
-	struct pgjob *job = pgjob_create(true);
-	pgjob_add(job, SQL[Q_SNAPSHOT], 0, NULL);
-	pgjob_add(job, SQL[Q_DOSSIER], 1, p1);
-	pgjob_add(job, SQL[Q_CONTRACT], 2, p2);
-	pgjob_add(job, SQL[Q_PARTNER], 1, p1);
-	pgjob_add(job, SQL[Q_EVENTS], 1, p1);
-	pgjob_add(job, SQL[Q_ALLOWED], 1, p1);
-	pgjob_add(job, SQL[Q_EXCEPTIONS], 1, p1);
+	struct pgjob *job = pgjob_create(false); /* one statement, one snapshot */
+	pgjob_add(job, SQL_DOSSIER, 2, params);
 	if (r)
 		l->idem_stmt = idem_lookup_add(r, job);
 	pgpool_submit(srv->pool, job, loaded, l);

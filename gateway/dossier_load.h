@@ -1,4 +1,4 @@
-/* dossier_load.h - reads a dossier with its contract, partner and history in one round trip. */
+/* dossier_load.h - reads a dossier with its contract, partner and history in one statement. */
 #ifndef FAIRGATE_DOSSIER_LOAD_H
 #define FAIRGATE_DOSSIER_LOAD_H
 
@@ -46,19 +46,34 @@ struct req;
 void dossier_load_for(struct req *r, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 void dossier_ctx_free(struct dossier_ctx *ctx);
 /*
- * The rows a dossier is built from, one result per statement of dossier_load.c
- * and with its columns (simulate.c selects them as of a past decision).
- * contract may be NULL: the caller then supplies the contract itself.
+ * A dossier is read in one row: the dossier's own columns (d is the dossier,
+ * c its creditor), then the columns named by DC_*: the contract document in
+ * force and its creditor (both NULL when none is, or when the caller supplies
+ * the contract), the partner document, and JSON arrays (NULL for none) of the
+ * facts [{id, reporter, body}], of the allowed escalations [[action, epoch,
+ * amount_cents, extend_days]] and of the exception documents. dossier_load.c
+ * selects it as of now, simulate.c as of a past decision.
  */
-struct dossier_rows {
-	const PGresult *dossier, *contract, *partner, *events, *allowed, *exceptions;
+#define DOSSIER_ROW_COLUMNS                                                                        \
+	"d.creditor_id, d.debtor_ref, d.principal_cents, d.due_date::text, d.phase, "              \
+	"d.shortened_track, d.flags, extract(epoch FROM d.handed_over_at)::bigint, d.version, "    \
+	"coalesce(d.deadline::text, ''), d.flagged_for_return_at IS NOT NULL, "                    \
+	"coalesce(c.webhook_url, '')"
+enum {
+	DC_CONTRACT = 12,
+	DC_CONTRACT_CREDITOR,
+	DC_PARTNER,
+	DC_EVENTS,
+	DC_ALLOWED,
+	DC_EXCEPTIONS,
+	DC__COUNT
 };
 /*
- * Builds a dossier from its rows; no stored fact may lie beyond bound (plus a
- * day). On LOAD_OK *out is the caller's; otherwise *out is NULL.
+ * Builds a dossier from its row (NULL or no row: LOAD_NOT_FOUND); no stored
+ * fact may lie beyond bound (plus a day). On LOAD_OK *out is the caller's;
+ * otherwise *out is NULL.
  */
-enum load_status dossier_ctx_read(const char *id, const struct dossier_rows *rows, int64_t bound,
-				  struct dossier_ctx **out);
+enum load_status dossier_ctx_read(const char *id, const PGresult *row, int64_t bound, struct dossier_ctx **out);
 /* True when principal p may read this dossier (creditor, its partner, a granted monitor). */
 bool dossier_visible(const struct dossier_ctx *ctx, const struct principal *p);
 /* The policy input for this dossier at now. */

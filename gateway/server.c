@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "checkpoint.h"
 #include "conn_deadline.h"
+#include "doc_cache.h"
 #include "http.h"
 #include "idempotency.h"
 #include "janitor.h"
@@ -173,6 +174,7 @@ static void stop(struct server *srv)
 	auth_free(srv->auth);
 	metrics_free(srv->metrics);
 	idem_table_free(srv->idem);
+	doc_cache_clear();
 	if (srv->sigint)
 		event_free(srv->sigint);
 	if (srv->sigterm)

@@ -27,11 +27,10 @@
 	"FROM decisions d LEFT JOIN audit_log a "                                              \
 	"ON a.chain = d.audit_chain AND a.seq = d.audit_seq WHERE d.id = $1) "
 
-/* Prepared statements; each selects the columns of its twin in dossier_load.c. */
-enum { S_LIST, S_DOSSIER, S_PARTNER, S_EVENTS, S_ALLOWED, S_EXCEPTIONS, S__COUNT };
+/* Prepared statements. */
+enum { S_LIST, S_DOSSIER, S__COUNT };
 
-static const char *const NAME[S__COUNT] = {"sim_list",   "sim_dossier", "sim_partner",
-                                           "sim_events", "sim_allowed", "sim_exceptions"};
+static const char *const NAME[S__COUNT] = {"sim_list", "sim_dossier"};
 
 static const char *const SQL[S__COUNT] = {
     [S_LIST] = "SELECT id, dossier_id, action, outcome, rules::text, request::text, "
@@ -39,33 +38,29 @@ static const char *const SQL[S__COUNT] = {
                "WHERE contract_id = $1 AND ($2::date IS NULL OR decided_at >= "
                "($2::date::timestamp AT TIME ZONE "
                "'Europe/Amsterdam')) ORDER BY decided_at, audit_chain, audit_seq",
-    /* $1 is the dossier id */
+    /* $1 is the decision id; the row of dossier_load.c (DOSSIER_ROW_COLUMNS, DC_*) as it saw
+       it, without a contract: the replay supplies its own. */
     [S_DOSSIER] =
-        "SELECT d.creditor_id, d.debtor_ref, d.principal_cents, d.due_date::text, d.phase, "
-        "d.shortened_track, d.flags, extract(epoch FROM d.handed_over_at)::bigint, "
-        "d.version, coalesce(d.deadline::text, ''), d.flagged_for_return_at IS NOT NULL, "
-        "coalesce(c.webhook_url, '') FROM dossiers d LEFT JOIN creditors c "
-        "ON c.id = d.creditor_id WHERE d.id = $1",
-    [S_PARTNER] =
-        "SELECT p.doc FROM partners p JOIN dossiers d ON d.partner_id = p.id WHERE d.id = $1",
-    /* $1 is the decision id */
-    [S_EVENTS] = CUT "SELECT e.id, e.body, e.reporter, e.recorded_at FROM events e "
-                     "JOIN cut ON e.dossier_id = cut.dossier_id WHERE e.recorded_at <= cut.at "
-                     "ORDER BY e.occurred_at, e.id",
-    [S_ALLOWED] =
-        CUT "SELECT p.action, extract(epoch FROM p.decided_at)::bigint, "
-            "coalesce(p.amount_cents, 0), coalesce((p.request->>'extend_days')::int, 0) "
-            "FROM decisions p JOIN cut ON p.dossier_id = cut.dossier_id LEFT JOIN audit_log a "
-            "ON a.chain = p.audit_chain AND a.seq = p.audit_seq WHERE p.outcome = 'allow' "
-            "AND coalesce(a.recorded_at, p.decided_at) < cut.at ORDER BY p.decided_at",
-    [S_EXCEPTIONS] =
-        CUT "SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x JOIN dossiers d "
-            "ON d.contract_id = x.contract_id AND d.partner_id = x.partner_id "
-            "JOIN cut ON d.id = cut.dossier_id WHERE x.created_at <= cut.at "
-            "ORDER BY x.id, x.version DESC",
+        CUT "SELECT " DOSSIER_ROW_COLUMNS ", NULL::text, NULL::text, p.doc, "
+            "(SELECT '[' || string_agg('{\"id\":' || e.id || ',\"reporter\":\"' || "
+            "e.reporter || '\",\"body\":' || e.body::text || '}', ',' "
+            "ORDER BY e.occurred_at, e.id) || ']' FROM events e WHERE e.dossier_id = d.id "
+            "AND e.recorded_at <= cut.at), "
+            "(SELECT json_agg(json_build_array(a.action, extract(epoch FROM a.decided_at)::bigint, "
+            "coalesce(a.amount_cents, 0), coalesce((a.request->>'extend_days')::int, 0)) "
+            "ORDER BY a.decided_at) FROM decisions a LEFT JOIN audit_log g "
+            "ON g.chain = a.audit_chain AND g.seq = a.audit_seq WHERE a.dossier_id = d.id "
+            "AND a.outcome = 'allow' AND coalesce(g.recorded_at, a.decided_at) < cut.at), "
+            "(SELECT json_agg(l.doc) FROM (SELECT DISTINCT ON (x.id) x.doc "
+            "FROM contract_exceptions x WHERE x.contract_id = d.contract_id "
+            "AND x.partner_id = d.partner_id AND x.created_at <= cut.at "
+            "ORDER BY x.id, x.version DESC) l) "
+            "FROM cut JOIN dossiers d ON d.id = cut.dossier_id "
+            "LEFT JOIN creditors c ON c.id = d.creditor_id "
+            "LEFT JOIN partners p ON p.id = d.partner_id",
 };
 
-static const int NPARAMS[S__COUNT] = {2, 1, 1, 1, 1, 1};
+static const int NPARAMS[S__COUNT] = {2, 1};
 
 struct replay {
 	PGconn *conn;
@@ -116,23 +111,15 @@ static PGresult *run(struct replay *rp, int s, const char *const *params)
 /* Reads the dossier as decision d saw it; false on a database error (*c NULL if unreadable). */
 static bool load_as_of(struct replay *rp, const struct recorded *d, struct dossier_ctx **c)
 {
-	const char *pd[] = {d->dossier_id}, *px[] = {d->id};
-	PGresult *res[S__COUNT] = {NULL};
-	bool ok = true;
-	for (int s = S_DOSSIER; s < S__COUNT && ok; s++)
-		ok = (res[s] = run(rp, s, s <= S_PARTNER ? pd : px)) != NULL;
+	const char *params[] = {d->id};
+	PGresult *res = run(rp, S_DOSSIER, params);
 	*c = NULL;
-	if (ok) {
-		struct dossier_rows rows = {res[S_DOSSIER], NULL,           res[S_PARTNER],
-		                            res[S_EVENTS],  res[S_ALLOWED], res[S_EXCEPTIONS]};
-		if (dossier_ctx_read(d->dossier_id, &rows, d->decided_at, c) != LOAD_OK)
-			fprintf(stderr,
-			        "fairgate simulate: %s: the dossier could not be read back\n",
-			        d->id);
-	}
-	for (int s = 0; s < S__COUNT; s++)
-		PQclear(res[s]);
-	return ok;
+	if (!res)
+		return false;
+	if (dossier_ctx_read(d->dossier_id, res, d->decided_at, c) != LOAD_OK)
+		fprintf(stderr, "fairgate simulate: %s: the dossier could not be read back\n", d->id);
+	PQclear(res);
+	return true;
 }
 
 static bool read_request(const struct recorded *d, struct escalation_request *er)
