@@ -158,8 +158,11 @@ static void render_gauges(struct out *o, const struct server *srv)
 	       "fairgate_db_pool_connections{state=\"configured\"} %d\n"
 	       "fairgate_db_pool_connections{state=\"connected\"} %d\n"
 	       "fairgate_db_pool_connections{state=\"busy\"} %d\n"
-	       "# TYPE fairgate_db_pool_queued_jobs gauge\nfairgate_db_pool_queued_jobs %d\n",
-	    ps.size, ps.connected, ps.busy, ps.queued);
+	       "# TYPE fairgate_db_pool_queued_jobs gauge\nfairgate_db_pool_queued_jobs %d\n"
+	       "# TYPE fairgate_db_jobs_total counter\n"
+	       "fairgate_db_jobs_total{outcome=\"ok\"} %llu\nfairgate_db_jobs_total{outcome=\"failed\"} %llu\n"
+	       "# TYPE fairgate_db_jobs_pipelined_total counter\nfairgate_db_jobs_pipelined_total %llu\n",
+	    ps.size, ps.connected, ps.busy, ps.queued, ps.jobs_ok, ps.jobs_failed, ps.pipelined);
 	put(o, "# TYPE fairgate_commit_batches_total counter\nfairgate_commit_batches_total %llu\n"
 	       "# TYPE fairgate_commit_units_total counter\nfairgate_commit_units_total %llu\n"
 	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"

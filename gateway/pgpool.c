@@ -16,6 +16,7 @@
 #define PGPOOL_DEADLINE_SLACK_MS 2000    /* client deadline beyond statement_timeout */
 #define PGPOOL_DEADLINE_DEFAULT_MS 30000 /* client deadline without a statement_timeout */
 #define PGPOOL_PREPARED_MAX 128          /* named statements kept per connection */
+#define PGPOOL_PIPELINE_DEPTH 4          /* jobs in flight on one connection */
 
 /*
  * What the connection is doing. Every state but DOWN has a PGconn. A job
@@ -26,7 +27,7 @@ enum pgconn_state {
 	PGCONN_CONNECTING, /* PQconnectPoll in progress; timer = connect timeout */
 	PGCONN_SETUP,      /* SET statement_timeout in flight; timer = connect timeout */
 	PGCONN_IDLE,       /* up, no job */
-	PGCONN_BUSY,       /* up, running a caller's job; timer = job deadline */
+	PGCONN_BUSY,       /* up, running caller's jobs; timer = the oldest one's deadline */
 	PGCONN_CLEANUP,    /* up, ROLLBACK after a failed transaction; timer = deadline */
 };
 
@@ -66,7 +67,7 @@ struct pgjob {
 	pgjob_cb cb;
 	void *arg;
 	struct timeval queued_at;
-	TAILQ_ENTRY(pgjob) link; /* on pool->queue or pool->done */
+	TAILQ_ENTRY(pgjob) link; /* on pool->queue, a connection's behind list, or pool->done */
 };
 
 TAILQ_HEAD(pgjob_list, pgjob);
@@ -90,7 +91,10 @@ struct pgconn {
 	int nprepared; /* slots used (some may be empty) */
 	enum pgconn_state state;
 	PGconn *pg;
-	struct pgjob *job;      /* BUSY: the caller's; SETUP/CLEANUP: internal */
+	struct pgjob *job;      /* BUSY: the caller's, results due; SETUP/CLEANUP: internal */
+	struct pgjob_list behind; /* BUSY: sent after job, in order (none is transactional but the last) */
+	int n_behind;
+	bool dirty;             /* messages queued in libpq since the last flush */
 	struct event *ev_read;  /* persistent, while up */
 	struct event *ev_write; /* persistent, added while PQflush has more */
 	struct event *ev_poll;  /* one-shot, CONNECTING only (the socket may change) */
@@ -109,11 +113,12 @@ struct pgpool {
 	int queued;
 	struct pgjob_list done; /* finished, callbacks pending */
 	struct event *ev_done;  /* runs the callbacks from the loop */
+	struct event *ev_dispatch; /* hands queued jobs out once per loop turn */
 	struct event *ev_grace; /* fails queued jobs when no connection is up */
 	bool dispatching;       /* inside done_run: defer pgpool_free */
 	bool free_requested;
 	bool closing;
-	unsigned long long jobs_ok, jobs_failed, reconnects;
+	unsigned long long jobs_ok, jobs_failed, reconnects, pipelined;
 };
 
 static void conn_drop(struct pgconn *c, const char *why);
@@ -263,7 +268,8 @@ static int prepared_slot(struct pgconn *c, const char *sql, bool *fresh)
 			if (empty < 0)
 				empty = i;
 		} else if (p->hash == h && strcmp(p->sql, sql) == 0) {
-			return i;
+			/* a Parse still in flight (an earlier job) may yet fail: unnamed until then */
+			return p->ready ? i : -1;
 		}
 	}
 	if (empty < 0 && c->nprepared < PGPOOL_PREPARED_MAX)
@@ -376,6 +382,42 @@ static void conn_start(struct pgconn *c, struct pgjob *job, enum pgconn_state st
 		conn_drop(c, PQerrorMessage(c->pg));
 }
 
+/*
+ * The connection can take one more of the caller's jobs at this depth: idle,
+ * or busy with fewer than depth jobs none of which is transactional (after a
+ * failed transaction the session needs its ROLLBACK before anything else).
+ */
+static bool conn_takes(const struct pgconn *c, int depth)
+{
+	if (c->state == PGCONN_IDLE)
+		return true;
+	if (c->state != PGCONN_BUSY || 1 + c->n_behind >= depth)
+		return false;
+	const struct pgjob *last = c->n_behind ? TAILQ_LAST(&c->behind, pgjob_list) : c->job;
+	return !last->transaction;
+}
+
+/* Queues job's messages behind the connection's current ones; flushed by the dispatcher. */
+static void conn_push(struct pgconn *c, struct pgjob *job)
+{
+	if (c->state == PGCONN_IDLE) {
+		struct timeval tv = ms_tv(conn_deadline_ms(c));
+		c->job = job;
+		c->state = PGCONN_BUSY;
+		if (c->pool->deadline_ms > 0 && event_add(c->timer, &tv) != 0) {
+			conn_drop(c, "cannot arm the deadline timer");
+			return;
+		}
+	} else {
+		TAILQ_INSERT_TAIL(&c->behind, job, link);
+		c->n_behind++;
+		c->pool->pipelined++;
+	}
+	c->dirty = true;
+	if (!job_send(c, job))
+		conn_drop(c, PQerrorMessage(c->pg));
+}
+
 /* ---- receiving ---- */
 
 /* Stores one result of the current pipeline item; notes the first error. */
@@ -474,7 +516,22 @@ static void conn_job_done(struct pgconn *c)
 		return;
 	}
 	job_finish(pool, job, failed ? PGJOB_SQL_ERROR : PGJOB_OK);
-	conn_idle(c);
+	struct pgjob *next = c->state == PGCONN_BUSY ? TAILQ_FIRST(&c->behind) : NULL;
+	if (next == NULL) {
+		conn_idle(c);
+		return;
+	}
+	/* the next job's results follow on the same connection, its deadline from now */
+	TAILQ_REMOVE(&c->behind, next, link);
+	c->n_behind--;
+	c->job = next;
+	struct timeval tv = ms_tv(pool->deadline_ms);
+	if (pool->deadline_ms > 0 && event_add(c->timer, &tv) != 0) {
+		conn_drop(c, "cannot arm the deadline timer");
+		return;
+	}
+	if (!TAILQ_EMPTY(&pool->queue))
+		event_active(pool->ev_dispatch, 0, 0); /* room for one more */
 }
 
 /* Reads every available result; finishes jobs; detects a dead connection. */
@@ -657,6 +714,14 @@ static void conn_drop(struct pgconn *c, const char *why)
 		job_set_error(job, why != NULL && *why ? why : "connection lost", NULL);
 		job_finish(pool, job, PGJOB_UNAVAILABLE);
 	}
+	while ((job = TAILQ_FIRST(&c->behind)) != NULL) {
+		TAILQ_REMOVE(&c->behind, job, link);
+		job->failed = true;
+		job_set_error(job, why != NULL && *why ? why : "connection lost", NULL);
+		job_finish(pool, job, PGJOB_UNAVAILABLE);
+	}
+	c->n_behind = 0;
+	c->dirty = false;
 	event_del(c->ev_read);
 	event_del(c->ev_write);
 	event_del(c->ev_poll);
@@ -699,19 +764,39 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* ---- the pool ---- */
 
-/* Gives queued jobs to idle connections, oldest first. */
+/*
+ * Gives queued jobs, oldest first, to idle connections, then up to
+ * PGPOOL_PIPELINE_DEPTH deep to busy ones (the least loaded first), and
+ * flushes each connection once: a turn's jobs for one connection leave in
+ * one write, and its backend reads them in one.
+ */
 static void pool_dispatch(struct pgpool *pool)
 {
-	for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
+	for (int depth = 1; depth <= PGPOOL_PIPELINE_DEPTH && !TAILQ_EMPTY(&pool->queue); depth++) {
+		for (int i = 0; i < pool->size && !TAILQ_EMPTY(&pool->queue); i++) {
+			struct pgconn *c = &pool->conns[i];
+			if (!conn_takes(c, depth))
+				continue;
+			struct pgjob *job = TAILQ_FIRST(&pool->queue);
+			TAILQ_REMOVE(&pool->queue, job, link);
+			pool->queued--;
+			conn_push(c, job);
+		}
+	}
+	for (int i = 0; i < pool->size; i++) {
 		struct pgconn *c = &pool->conns[i];
-		if (c->state != PGCONN_IDLE)
+		if (!c->dirty)
 			continue;
-		struct pgjob *job = TAILQ_FIRST(&pool->queue);
-		TAILQ_REMOVE(&pool->queue, job, link);
-		pool->queued--;
-		conn_start(c, job, PGCONN_BUSY);
+		c->dirty = false;
+		if (!conn_flush(c))
+			conn_drop(c, PQerrorMessage(c->pg));
 	}
 	pool_arm_grace(pool);
+}
+
+static void on_dispatch(evutil_socket_t fd, short what, void *arg)
+{
+	pool_dispatch(arg);
 }
 
 /* Runs every finished job's callback, then frees the job (never inside its chain). */
@@ -771,6 +856,7 @@ static void conn_init(struct pgpool *pool, struct pgconn *c)
 	c->ev_write = event_new(pool->base, -1, 0, on_write, c);
 	c->ev_poll = event_new(pool->base, -1, 0, on_poll, c);
 	c->timer = evtimer_new(pool->base, on_timer, c);
+	TAILQ_INIT(&c->behind);
 	if (c->ev_read == NULL || c->ev_write == NULL || c->ev_poll == NULL || c->timer == NULL)
 		abort();
 }
@@ -796,7 +882,8 @@ struct pgpool *pgpool_create(struct event_base *base, const struct pgpool_config
 	TAILQ_INIT(&pool->done);
 	pool->ev_done = event_new(base, -1, 0, on_done, pool);
 	pool->ev_grace = evtimer_new(base, on_grace, pool);
-	if (pool->ev_done == NULL || pool->ev_grace == NULL)
+	pool->ev_dispatch = event_new(base, -1, 0, on_dispatch, pool);
+	if (pool->ev_done == NULL || pool->ev_grace == NULL || pool->ev_dispatch == NULL)
 		abort();
 	pool->conns = xcalloc((size_t)pool->size, sizeof(*pool->conns));
 	for (int i = 0; i < pool->size; i++) {
@@ -820,7 +907,7 @@ void pgpool_submit(struct pgpool *pool, struct pgjob *job, pgjob_cb cb, void *ar
 	event_base_gettimeofday_cached(pool->base, &job->queued_at);
 	TAILQ_INSERT_TAIL(&pool->queue, job, link);
 	pool->queued++;
-	pool_dispatch(pool);
+	event_active(pool->ev_dispatch, 0, 0); /* with the rest of this turn's jobs */
 }
 
 /* True when at least one connection is up (IDLE or running a job). */
@@ -844,6 +931,7 @@ void pgpool_stats(const struct pgpool *pool, struct pgpool_stats *out)
 	out->jobs_ok = pool->jobs_ok;
 	out->jobs_failed = pool->jobs_failed;
 	out->reconnects = pool->reconnects;
+	out->pipelined = pool->pipelined;
 }
 
 /*
@@ -880,6 +968,7 @@ void pgpool_free(struct pgpool *pool)
 	}
 	event_free(pool->ev_done);
 	event_free(pool->ev_grace);
+	event_free(pool->ev_dispatch);
 	free(pool->conns);
 	free(pool->conninfo);
 	free(pool);

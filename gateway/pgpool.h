@@ -77,6 +77,7 @@ bool pgpool_ready(const struct pgpool *pool);
 struct pgpool_stats {
 	int size, connected, busy, queued;
 	unsigned long long jobs_ok, jobs_failed, reconnects;
+	unsigned long long pipelined; /* jobs sent while another was in flight on their connection */
 };
 void pgpool_stats(const struct pgpool *pool, struct pgpool_stats *out);
 

@@ -205,6 +205,64 @@ static void test_prepared_statements(void **state)
 	event_base_free(base);
 }
 
+/*
+ * Pipelining: jobs submitted in one turn share a connection's pipeline, up to
+ * its depth, in order; a failing job fails alone, a transactional job goes
+ * last (its ROLLBACK must come before anything else), and what follows it
+ * still runs.
+ */
+static void test_pipelined_jobs(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct pgpool *pool = make_pool(base, 1, 5000, 100);
+	struct outcome o[9] = {0};
+	int count = 0;
+	char param[9][16];
+	struct pgpool_stats st;
+
+	for (int i = 0; i < 9; i++) {
+		o[i].counter = &count;
+		snprintf(param[i], sizeof(param[i]), "%d", i);
+	}
+	/* queued before the connection is up: handed out together after its setup */
+	for (int i = 0; i < 9; i++) {
+		const char *p[] = {param[i]};
+		if (i == 3) {
+			submit_sql(pool, "SELECT 1 / ($1::int - 3)", 1, p, &o[i]); /* 22012 */
+		} else if (i == 5) {
+			struct pgjob *tx = pgjob_create(true);
+			pgjob_add(tx, "SELECT $1::int * 10", 1, p);
+			pgjob_add(tx, "SELECT 1 / 0", 0, NULL);
+			pgpool_submit(pool, tx, on_job, &o[i]);
+		} else {
+			submit_sql(pool, "SELECT $1::int * 10", 1, p, &o[i]);
+		}
+	}
+	assert_true(loop_until(base, &count, 9, 10000));
+	long long prev = 0;
+	for (int i = 0; i < 9; i++) {
+		char want[16];
+		snprintf(want, sizeof(want), "%d", i * 10);
+		assert_int_equal(o[i].done, 1);
+		assert_true(o[i].at_ms >= prev); /* one connection: answered in order */
+		prev = o[i].at_ms;
+		if (i == 3 || i == 5) {
+			assert_int_equal(o[i].status, PGJOB_SQL_ERROR);
+			assert_string_equal(o[i].sqlstate, "22012");
+		} else {
+			assert_int_equal(o[i].status, PGJOB_OK);
+			assert_string_equal(o[i].value, want);
+		}
+	}
+	pgpool_stats(pool, &st);
+	assert_true(st.pipelined >= 3); /* jobs 1-3 behind job 0 at least */
+	assert_int_equal(st.connected, 1);
+	assert_int_equal(st.jobs_ok, 7);
+	assert_int_equal(st.jobs_failed, 2);
+	pgpool_free(pool);
+	event_base_free(base);
+}
+
 /* pg_sleep past statement_timeout fails within the client deadline. */
 static void test_statement_timeout(void **state)
 {
@@ -342,6 +400,7 @@ int main(void)
 	    cmocka_unit_test_setup(test_many_jobs, need_url),
 	    cmocka_unit_test_setup(test_transaction_rollback, need_url),
 	    cmocka_unit_test_setup(test_prepared_statements, need_url),
+	    cmocka_unit_test_setup(test_pipelined_jobs, need_url),
 	    cmocka_unit_test_setup(test_statement_timeout, need_url),
 	    cmocka_unit_test_setup(test_backend_killed, need_url),
 	    cmocka_unit_test_setup(test_queue_full_and_no_server, need_url),
