@@ -27,7 +27,7 @@ static const struct setting settings[] = {
 	S(data_dir, "var"),
 	I(private_pg_port, 54329, 1024, 65535),
 	S(sql_dir, FAIRGATE_SQL_DIR),
-	I(pool_size, 8, 1, 64),
+	I(pool_size, 4, 1, 64), /* with up to 4 jobs pipelined on each (gateway/pgpool.c) */
 	I(statement_timeout_ms, 5000, 0, 600000),
 	I(pool_queue_max, 10000, 1, 1000000),
 	I(max_body_bytes, 65536, 1024, 16777216),

@@ -28,14 +28,12 @@ enum pgconn_state {
 	PGCONN_SETUP,      /* SET statement_timeout in flight; timer = connect timeout */
 	PGCONN_IDLE,       /* up, no job */
 	PGCONN_BUSY,       /* up, running caller's jobs; timer = the oldest one's deadline */
-	PGCONN_CLEANUP,    /* up, ROLLBACK after a failed transaction; timer = deadline */
+	PGCONN_CLEANUP,    /* up, ROLLBACK of a transaction left open; timer = deadline */
 };
 
 /* What one entry of a job's pipeline is, so results can be matched to it. */
 enum pgitem_kind {
 	PGITEM_USER,   /* the caller's statement number `index` */
-	PGITEM_BEGIN,  /* BEGIN of a transactional job */
-	PGITEM_COMMIT, /* COMMIT of a transactional job */
 	PGITEM_SYNC,   /* a pipeline sync point: its result is PGRES_PIPELINE_SYNC */
 	PGITEM_PREPARE, /* Parse of the connection's named statement `index` */
 };
@@ -92,7 +90,7 @@ struct pgconn {
 	enum pgconn_state state;
 	PGconn *pg;
 	struct pgjob *job;      /* BUSY: the caller's, results due; SETUP/CLEANUP: internal */
-	struct pgjob_list behind; /* BUSY: sent after job, in order (none is transactional but the last) */
+	struct pgjob_list behind; /* BUSY: sent after job, results due in this order */
 	int n_behind;
 	bool dirty;             /* messages queued in libpq since the last flush */
 	struct event *ev_read;  /* persistent, while up */
@@ -137,7 +135,7 @@ static struct timeval ms_tv(int ms)
 
 /* ---- jobs ---- */
 
-/* A new, empty job; transaction wraps its statements in BEGIN ... COMMIT. */
+/* A new, empty job; transaction: its statements commit together or not at all. */
 struct pgjob *pgjob_create(bool transaction)
 {
 	struct pgjob *job = xcalloc(1, sizeof(*job));
@@ -238,11 +236,6 @@ static void plan_add(struct pgjob *job, enum pgitem_kind kind, int index)
 	job->plan[job->nplan++] = (struct pgitem){.kind = kind, .index = index};
 }
 
-static bool send_sql(struct pgconn *c, const char *sql)
-{
-	return PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) == 1;
-}
-
 static unsigned sql_hash(const char *sql)
 {
 	unsigned h = 2166136261u; /* FNV-1a */
@@ -315,19 +308,19 @@ static bool send_stmt(struct pgconn *c, struct pgjob *job, const struct pgstmt *
 }
 
 /*
- * Queues the job's messages in the pipeline: BEGIN, statements, COMMIT, Sync
- * for a transaction; each statement followed by its own Sync otherwise (each
- * commits on its own). A job without statements is a bare Sync (a ping).
+ * Queues the job's messages in the pipeline. A transaction is its statements
+ * and one Sync: the server runs everything before a Sync in one implicit
+ * transaction and commits it at the Sync, or, when a statement fails, skips
+ * the rest and rolls it all back there. So no BEGIN or COMMIT is sent, and a
+ * failed job leaves the session clean for the jobs behind it. Otherwise each
+ * statement gets its own Sync (each commits on its own). A job without
+ * statements is a bare Sync (a ping).
  */
 static bool job_send(struct pgconn *c, struct pgjob *job)
 {
 	bool ok = true;
 
 	job->results = xcalloc((size_t)job->nstmts, sizeof(PGresult *));
-	if (job->transaction && job->nstmts > 0) {
-		ok = send_sql(c, "BEGIN");
-		plan_add(job, PGITEM_BEGIN, 0);
-	}
 	for (int i = 0; ok && i < job->nstmts; i++) {
 		ok = send_stmt(c, job, &job->stmts[i]);
 		plan_add(job, PGITEM_USER, i);
@@ -335,10 +328,6 @@ static bool job_send(struct pgconn *c, struct pgjob *job)
 			ok = PQpipelineSync(c->pg) == 1;
 			plan_add(job, PGITEM_SYNC, 0);
 		}
-	}
-	if (ok && job->transaction && job->nstmts > 0) {
-		ok = send_sql(c, "COMMIT");
-		plan_add(job, PGITEM_COMMIT, 0);
 	}
 	if (ok && (job->nplan == 0 || job->plan[job->nplan - 1].kind != PGITEM_SYNC)) {
 		ok = PQpipelineSync(c->pg) == 1;
@@ -384,8 +373,8 @@ static void conn_start(struct pgconn *c, struct pgjob *job, enum pgconn_state st
 
 /*
  * The connection can take one more of the caller's jobs at this depth: idle,
- * or busy with fewer than depth jobs none of which is transactional (after a
- * failed transaction the session needs its ROLLBACK before anything else).
+ * or busy with fewer than depth jobs and no transaction last (a job behind a
+ * transaction would wait for its commit to reach the disk).
  */
 static bool conn_takes(const struct pgconn *c, int depth)
 {
@@ -475,7 +464,12 @@ static int job_step(struct pgconn *c, struct pgjob *job)
 		return job->pos == job->nplan ? 1 : 0;
 	}
 	if (item->kind == PGITEM_SYNC || item->got) {
-		PQclear(res); /* a second result for one statement: keep the first */
+		/* an error where a Sync was due: the implicit transaction's commit failed */
+		if (PQresultStatus(res) == PGRES_FATAL_ERROR) {
+			job->failed = true;
+			job_set_error(job, PQresultErrorMessage(res), PQresultErrorField(res, PG_DIAG_SQLSTATE));
+		}
+		PQclear(res); /* else a second result for one statement: keep the first */
 		return 0;
 	}
 	item_result(c, job, item, res);

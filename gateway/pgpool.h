@@ -8,9 +8,14 @@
 
 /*
  * A job is a list of parameterized statements sent to one connection in one
- * libpq pipeline (one round trip). A transactional job is wrapped in
- * BEGIN ... COMMIT: either all statements commit or none do. When the job's
- * callback runs, every result is available through pgjob_result().
+ * libpq pipeline (one round trip). A transactional job's statements run in
+ * one implicit transaction that ends at its pipeline sync: either all commit
+ * (durably, before the callback runs) or none do. When the job's callback
+ * runs, every result is available through pgjob_result().
+ *
+ * Up to 4 jobs are in flight on one connection, sent together when they were
+ * submitted in the same loop turn; each has its own sync, so a failing job
+ * fails alone. A slow job delays the ones behind it on its connection.
  *
  * Ownership: the caller creates a job, adds statements (parameters are
  * copied), submits it; from then on the pool owns it and frees it after the
