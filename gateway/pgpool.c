@@ -390,7 +390,7 @@ static bool conn_takes(const struct pgconn *c, int depth)
 static void conn_push(struct pgconn *c, struct pgjob *job)
 {
 	if (c->state == PGCONN_IDLE) {
-		struct timeval tv = ms_tv(conn_deadline_ms(c));
+		struct timeval tv = ms_tv(c->pool->deadline_ms);
 		c->job = job;
 		c->state = PGCONN_BUSY;
 		if (c->pool->deadline_ms > 0 && event_add(c->timer, &tv) != 0) {
