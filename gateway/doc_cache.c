@@ -32,67 +32,51 @@ static uint64_t fnv1a(const char *s, size_t len)
 	return h;
 }
 
-/* The slot for text, and whether it holds text already. */
-static struct slot *find(struct slot *table, const char *text, size_t len, uint64_t *hash, bool *hit)
+/* The document readers of contracts/, with a common signature. */
+typedef bool (*doc_reader)(const json_t *doc, void *out, struct contract_errors *errs);
+
+static bool read_contract(const json_t *doc, void *out, struct contract_errors *errs)
 {
-	*hash = fnv1a(text, len);
-	struct slot *s = &table[*hash & (DOC_CACHE_SLOTS - 1)];
-	*hit = s->text && s->hash == *hash && s->len == len && memcmp(s->text, text, len) == 0;
-	return s;
+	return contract_from_json(doc, out, errs);
 }
 
-static void fill(struct slot *s, const char *text, size_t len, uint64_t hash)
+static bool read_partner(const json_t *doc, void *out, struct contract_errors *errs)
 {
-	free(s->text);
-	s->text = xmalloc(len + 1);
-	memcpy(s->text, text, len + 1);
-	s->len = len;
-	s->hash = hash;
+	return partner_from_json(doc, out, errs);
 }
 
-static json_t *parse(const char *text, size_t len)
+/* The cached struct (size bytes) of text from table, or read parses it and fills its slot. */
+static bool cached(struct slot *table, const char *text, size_t len, void *out, size_t size, doc_reader read)
 {
-	return json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	struct contract_errors errs;
+	uint64_t hash = fnv1a(text, len);
+	struct slot *s = &table[hash & (DOC_CACHE_SLOTS - 1)];
+	if (s->text && s->hash == hash && s->len == len && memcmp(s->text, text, len) == 0) {
+		memcpy(out, &s->v, size);
+		return true;
+	}
+	json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+	bool ok = doc && read(doc, out, &errs);
+	json_decref(doc);
+	if (ok) {
+		free(s->text);
+		s->text = xmalloc(len + 1);
+		memcpy(s->text, text, len + 1);
+		s->len = len;
+		s->hash = hash;
+		memcpy(&s->v, out, size);
+	}
+	return ok;
 }
 
 bool doc_cache_contract(const char *text, size_t len, struct contract *out)
 {
-	struct contract_errors errs;
-	uint64_t hash;
-	bool hit;
-	struct slot *s = find(contracts, text, len, &hash, &hit);
-	if (hit) {
-		*out = s->v.contract;
-		return true;
-	}
-	json_t *doc = parse(text, len);
-	bool ok = doc && contract_from_json(doc, out, &errs);
-	json_decref(doc);
-	if (ok) {
-		fill(s, text, len, hash);
-		s->v.contract = *out;
-	}
-	return ok;
+	return cached(contracts, text, len, out, sizeof(*out), read_contract);
 }
 
 bool doc_cache_partner(const char *text, size_t len, struct partner *out)
 {
-	struct contract_errors errs;
-	uint64_t hash;
-	bool hit;
-	struct slot *s = find(partners, text, len, &hash, &hit);
-	if (hit) {
-		*out = s->v.partner;
-		return true;
-	}
-	json_t *doc = parse(text, len);
-	bool ok = doc && partner_from_json(doc, out, &errs);
-	json_decref(doc);
-	if (ok) {
-		fill(s, text, len, hash);
-		s->v.partner = *out;
-	}
-	return ok;
+	return cached(partners, text, len, out, sizeof(*out), read_partner);
 }
 
 void doc_cache_clear(void)

@@ -353,17 +353,21 @@ static int conn_deadline_ms(const struct pgconn *c)
 	return c->state == PGCONN_SETUP ? PGPOOL_CONNECT_TIMEOUT_MS : c->pool->deadline_ms;
 }
 
+/* Arms the timer for the job whose results come next, from now; false if it cannot. */
+static bool conn_arm_deadline(struct pgconn *c)
+{
+	int ms = conn_deadline_ms(c);
+	struct timeval tv = ms_tv(ms);
+
+	return ms <= 0 || event_add(c->timer, &tv) == 0;
+}
+
 /* Sends job on the (IDLE or new) connection and moves it to state. */
 static void conn_start(struct pgconn *c, struct pgjob *job, enum pgconn_state state)
 {
-	struct timeval tv;
-	int ms;
-
 	c->job = job;
 	c->state = state;
-	ms = conn_deadline_ms(c);
-	tv = ms_tv(ms);
-	if (ms > 0 && event_add(c->timer, &tv) != 0) {
+	if (!conn_arm_deadline(c)) {
 		conn_drop(c, "cannot arm the deadline timer");
 		return;
 	}
@@ -390,10 +394,9 @@ static bool conn_takes(const struct pgconn *c, int depth)
 static void conn_push(struct pgconn *c, struct pgjob *job)
 {
 	if (c->state == PGCONN_IDLE) {
-		struct timeval tv = ms_tv(c->pool->deadline_ms);
 		c->job = job;
 		c->state = PGCONN_BUSY;
-		if (c->pool->deadline_ms > 0 && event_add(c->timer, &tv) != 0) {
+		if (!conn_arm_deadline(c)) {
 			conn_drop(c, "cannot arm the deadline timer");
 			return;
 		}
@@ -519,8 +522,7 @@ static void conn_job_done(struct pgconn *c)
 	TAILQ_REMOVE(&c->behind, next, link);
 	c->n_behind--;
 	c->job = next;
-	struct timeval tv = ms_tv(pool->deadline_ms);
-	if (pool->deadline_ms > 0 && event_add(c->timer, &tv) != 0) {
+	if (!conn_arm_deadline(c)) {
 		conn_drop(c, "cannot arm the deadline timer");
 		return;
 	}

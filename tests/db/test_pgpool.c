@@ -207,9 +207,8 @@ static void test_prepared_statements(void **state)
 
 /*
  * Pipelining: jobs submitted in one turn share a connection's pipeline, up to
- * its depth, in order; a failing job fails alone, a transactional job goes
- * last (its ROLLBACK must come before anything else), and what follows it
- * still runs.
+ * its depth, in order; a failing job fails alone, a failed transaction rolls
+ * back at its own sync, and the jobs after it still run.
  */
 static void test_pipelined_jobs(void **state)
 {

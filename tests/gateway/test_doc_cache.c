@@ -71,7 +71,6 @@ static void test_contract_hit_equals_parse(void **state)
 	assert_same_contract(&direct, &second);
 	free(text);
 	json_decref(doc);
-	doc_cache_clear();
 }
 
 static void test_changed_text_is_parsed_again(void **state)
@@ -95,7 +94,6 @@ static void test_changed_text_is_parsed_again(void **state)
 	free(changed);
 	free(text);
 	json_decref(doc);
-	doc_cache_clear();
 }
 
 static void test_invalid_is_refused_each_time(void **state)
@@ -114,7 +112,6 @@ static void test_invalid_is_refused_each_time(void **state)
 	free(bad);
 	free(text);
 	json_decref(doc);
-	doc_cache_clear();
 }
 
 static void test_partners(void **state)
@@ -137,16 +134,23 @@ static void test_partners(void **state)
 	free(t1);
 	json_decref(d0);
 	json_decref(d1);
+}
+
+/* Every test starts from an empty cache, whatever the one before left. */
+static int clear(void **state)
+{
+	(void)state;
 	doc_cache_clear();
+	return 0;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_contract_hit_equals_parse),
-		cmocka_unit_test(test_changed_text_is_parsed_again),
-		cmocka_unit_test(test_invalid_is_refused_each_time),
-		cmocka_unit_test(test_partners),
+		cmocka_unit_test_teardown(test_contract_hit_equals_parse, clear),
+		cmocka_unit_test_teardown(test_changed_text_is_parsed_again, clear),
+		cmocka_unit_test_teardown(test_invalid_is_refused_each_time, clear),
+		cmocka_unit_test_teardown(test_partners, clear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
