@@ -34,12 +34,13 @@ struct unit {
  * raises 40001 naming the stale rows' positions.
  */
 static const struct rowset_def VERSION_ROWS = {
-	"SELECT fairgate_expect_versions($1::text[], $2::bigint[])", 2, 0};
+	"SELECT fairgate_expect_versions($1::text[], $2::text[]::bigint[])", 2, 0};
 
 static const struct rowset_def AUDIT_ROWS = {
 	"INSERT INTO audit_log (chain, seq, prev_hash, hash, kind, subject, creditor_id, "
-	"recorded_at, payload) SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[], "
-	"$5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::text[])", 9, 1000};
+	"recorded_at, payload) SELECT c::int, s::bigint, h0, h, k, sj, cr, r::timestamptz, p "
+	"FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+	"$7::text[], $8::text[], $9::text[]) AS u(c, s, h0, h, k, sj, cr, r, p)", 9, 1000};
 
 struct batch_rows {
 	const struct rowset_def *def;

@@ -84,10 +84,11 @@ static const struct rowset_def DECISION_ROWS = {
 	"INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
 	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at) "
 	"SELECT id, dossier_id, creditor_id, partner_id, action, outcome, rules::text[], contract_id, "
-	"contract_version, amount_cents, request::jsonb, body, audit_chain, audit_seq, decided_at "
+	"contract_version::int, amount_cents::bigint, request::jsonb, body, audit_chain::int, "
+	"audit_seq::bigint, decided_at::timestamptz "
 	"FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-	"$8::text[], $9::int[], $10::bigint[], $11::text[], $12::text[], $13::int[], $14::bigint[], "
-	"$15::timestamptz[]) AS u(id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
+	"$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
+	"$15::text[]) AS u(id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
 	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at)",
 	15, 100};
 

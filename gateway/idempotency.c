@@ -186,8 +186,8 @@ bool idem_begin(struct req *r, void (*run)(struct req *r))
 
 static const struct rowset_def IDEM_ROWS = {
 	"INSERT INTO idempotency_keys (principal_id, key, request_sha256, status, content_type, "
-	"response) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], "
-	"$6::text[])", 6, 700};
+	"response) SELECT p::bigint, k, h, s::int, t, b FROM unnest($1::text[], $2::text[], $3::text[], "
+	"$4::text[], $5::text[], $6::text[]) AS u(p, k, h, s, t, b)", 6, 700};
 
 void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
 		 const char *body)

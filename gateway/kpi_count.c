@@ -8,9 +8,9 @@
 
 static const struct rowset_def KPI_ROWS = {
 	"INSERT INTO kpi_daily (creditor_id, partner_id, day, metric, key, shard, value) "
-	"SELECT c, p, d, m, k, s, sum(v)::bigint FROM unnest($1::text[], $2::text[], $3::date[], "
-	"$4::text[], $5::text[], $6::smallint[], $7::bigint[]) AS u(c, p, d, m, k, s, v) "
-	"GROUP BY c, d, p, m, k, s ORDER BY c, d, p, m, k, s "
+	"SELECT c, p, d::date, m, k, s::smallint, sum(v::bigint)::bigint FROM unnest($1::text[], "
+	"$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(c, p, d, m, k, s, v) "
+	"GROUP BY c, d::date, p, m, k, s::smallint ORDER BY c, d::date, p, m, k, s::smallint "
 	"ON CONFLICT (creditor_id, day, partner_id, metric, key, shard) "
 	"DO UPDATE SET value = kpi_daily.value + EXCLUDED.value",
 	7, 900}; /* late in the batch: these rows are hot, their locks are held until COMMIT */

@@ -48,6 +48,8 @@ struct pgstmt {
 	char *sql;
 	int nparams;
 	char **params; /* copies; NULL entries are SQL NULL */
+	int *lengths;  /* binary parameters: their lengths (NULL: all are text) */
+	int *formats;  /* with lengths: every one 1 (binary) */
 };
 
 struct pgjob {
@@ -144,8 +146,8 @@ struct pgjob *pgjob_create(bool transaction)
 	return job;
 }
 
-/* Adds a statement (sql and params are copied); returns its index. */
-int pgjob_add(struct pgjob *job, const char *sql, int nparams, const char *const *params)
+/* A new statement slot (sql copied, params not yet set); the caller fills params and counts it. */
+static struct pgstmt *stmt_new(struct pgjob *job, const char *sql, int nparams)
 {
 	struct pgstmt *s;
 
@@ -156,9 +158,39 @@ int pgjob_add(struct pgjob *job, const char *sql, int nparams, const char *const
 	s = &job->stmts[job->nstmts];
 	s->sql = xstrdup_or_null(sql);
 	s->nparams = nparams > 0 ? nparams : 0;
-	s->params = xcalloc((size_t)s->nparams, sizeof(char *));
+	s->params = xcalloc((size_t)(s->nparams ? s->nparams : 1), sizeof(char *));
+	s->lengths = NULL;
+	s->formats = NULL;
+	return s;
+}
+
+/* Adds a statement (sql and params are copied); returns its index. */
+int pgjob_add(struct pgjob *job, const char *sql, int nparams, const char *const *params)
+{
+	struct pgstmt *s = stmt_new(job, sql, nparams);
+
 	for (int i = 0; i < s->nparams; i++)
 		s->params[i] = xstrdup_or_null(params[i]);
+	return job->nstmts++;
+}
+
+/* The same with binary parameters of the given lengths (copied; NULL is SQL NULL). */
+int pgjob_add_binary(struct pgjob *job, const char *sql, int nparams, const char *const *params,
+		     const int *lengths)
+{
+	struct pgstmt *s = stmt_new(job, sql, nparams);
+
+	s->lengths = xcalloc((size_t)(s->nparams ? s->nparams : 1), sizeof(int));
+	s->formats = xcalloc((size_t)(s->nparams ? s->nparams : 1), sizeof(int));
+	for (int i = 0; i < s->nparams; i++) {
+		s->formats[i] = 1;
+		if (params[i] == NULL || lengths[i] < 0)
+			continue;
+		s->lengths[i] = lengths[i];
+		s->params[i] = xmalloc((size_t)lengths[i] + 1);
+		memcpy(s->params[i], params[i], (size_t)lengths[i]);
+		s->params[i][lengths[i]] = '\0';
+	}
 	return job->nstmts++;
 }
 
@@ -192,6 +224,8 @@ void pgjob_free(struct pgjob *job)
 		for (int j = 0; j < job->stmts[i].nparams; j++)
 			free(job->stmts[i].params[j]);
 		free(job->stmts[i].params);
+		free(job->stmts[i].lengths);
+		free(job->stmts[i].formats);
 		if (job->results != NULL)
 			PQclear(job->results[i]);
 	}
@@ -297,14 +331,14 @@ static bool send_stmt(struct pgconn *c, struct pgjob *job, const struct pgstmt *
 	int slot = job->internal ? -1 : prepared_slot(c, s->sql, &fresh);
 
 	if (slot < 0)
-		return PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, params, NULL, NULL, 0) == 1;
+		return PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, params, s->lengths, s->formats, 0) == 1;
 	snprintf(name, sizeof(name), "fg%d", slot);
 	if (fresh) {
 		plan_add(job, PGITEM_PREPARE, slot);
 		if (PQsendPrepare(c->pg, name, s->sql, s->nparams, NULL) != 1)
 			return false;
 	}
-	return PQsendQueryPrepared(c->pg, name, s->nparams, params, NULL, NULL, 0) == 1;
+	return PQsendQueryPrepared(c->pg, name, s->nparams, params, s->lengths, s->formats, 0) == 1;
 }
 
 /*

@@ -52,6 +52,9 @@ typedef void (*pgjob_cb)(struct pgjob *job, enum pgjob_status status, void *arg)
 struct pgjob *pgjob_create(bool transaction);
 /* Adds a statement; params may contain NULL for SQL NULL. Returns its index. */
 int pgjob_add(struct pgjob *job, const char *sql, int nparams, const char *const *params);
+/* The same with every parameter in binary format, params[i] being lengths[i] bytes (copied). */
+int pgjob_add_binary(struct pgjob *job, const char *sql, int nparams, const char *const *params,
+		     const int *lengths);
 /* After completion: the result of statement i (NULL if it did not run). */
 const PGresult *pgjob_result(const struct pgjob *job, int i);
 /* After a failure: the server's or libpq's message, and SQLSTATE ("" if none). */

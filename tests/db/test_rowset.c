@@ -1,5 +1,5 @@
-/* test_rowset.c - rowsets against a real PostgreSQL: any text survives the array literal, NULL
- * stays NULL, and one statement carries every row. */
+/* test_rowset.c - rowsets against a real PostgreSQL: any text survives the binary array, NULL
+ * stays NULL, a long value arrives whole, and one statement carries every row. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 #include "pgpool.h"
 #include "rowset.h"
 
-/* Values an array literal must escape or must not misread. */
+/* Values an array literal would have to escape; a binary array must carry them as they are. */
 static const char *const TRICKY[] = {
     "plain", "", "NULL", "null", "a,b", "{braces}", "\"quoted\"", "back\\slash", "\\\"",
     "  spaces  ", "new\nline", "tab\there", "caf\xc3\xa9 \xe2\x82\xac", "}{,\"\\", "'single'",
@@ -63,7 +63,8 @@ static void test_round_trip(void **state)
 	assert_non_null(pool);
 
 	snprintf(insert, sizeof(insert),
-		 "INSERT INTO %s (n, t, b) SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[])", table);
+		 "INSERT INTO %s (n, t, b) SELECT n::int, t, b::bigint "
+		 "FROM unnest($1::text[], $2::text[], $3::text[]) AS u(n, t, b)", table);
 	struct rowset_def def = {insert, 3, 0};
 	struct rowset rs;
 	rowset_init(&rs, &def);
@@ -76,6 +77,12 @@ static void test_round_trip(void **state)
 	}
 	const char *vnull[] = {"99", NULL, NULL};
 	rowset_add(&rs, vnull);
+	/* a value longer than any buffer's first size, with every byte value but NUL */
+	static char long_text[70000];
+	for (size_t i = 0; i < sizeof(long_text) - 1; i++)
+		long_text[i] = (char)(1 + i % 127);
+	const char *vlong[] = {"100", long_text, "-1"};
+	rowset_add(&rs, vlong);
 	struct pgjob *job = pgjob_create(true);
 	assert_int_equal(rowset_flush(&rs, job), 0);
 	assert_int_equal(rs.nrows, 0);
@@ -88,7 +95,7 @@ static void test_round_trip(void **state)
 
 	snprintf(sql, sizeof(sql), "SELECT n, t, b FROM %s ORDER BY n", table);
 	PGresult *rows = dbtest_exec(url, sql);
-	assert_int_equal(PQntuples(rows), (int)N_TRICKY + 1);
+	assert_int_equal(PQntuples(rows), (int)N_TRICKY + 2);
 	for (size_t i = 0; i < N_TRICKY; i++) {
 		assert_int_equal(atoi(PQgetvalue(rows, (int)i, 0)), (int)i);
 		assert_string_equal(PQgetvalue(rows, (int)i, 1), TRICKY[i]);
@@ -98,10 +105,13 @@ static void test_round_trip(void **state)
 			assert_int_equal(atoll(PQgetvalue(rows, (int)i, 2)), (long long)i * 10000000000LL);
 	}
 	assert_true(PQgetisnull(rows, (int)N_TRICKY, 1));
+	assert_true(PQgetisnull(rows, (int)N_TRICKY, 2));
+	assert_string_equal(PQgetvalue(rows, (int)N_TRICKY + 1, 1), long_text);
+	assert_string_equal(PQgetvalue(rows, (int)N_TRICKY + 1, 2), "-1");
 	PQclear(rows);
 
 	/* the buffers are reused after a flush: a second batch holds only its own rows */
-	const char *v2[] = {"100", "second", "1"};
+	const char *v2[] = {"101", "second", "1"};
 	rowset_add(&rs, v2);
 	job = pgjob_create(true);
 	rowset_flush(&rs, job);
@@ -112,7 +122,7 @@ static void test_round_trip(void **state)
 		fail_msg("second batch: %s", res.error);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
 	rows = dbtest_exec(url, sql);
-	assert_string_equal(PQgetvalue(rows, 0, 0), "17");
+	assert_string_equal(PQgetvalue(rows, 0, 0), "18");
 	PQclear(rows);
 
 	rowset_free(&rs);
