@@ -15,10 +15,12 @@
  * A unit is built late, when its batch is formed, because its rows may quote
  * its own audit seq (a decision does).
  *
- * A batch is: BEGIN; every unit's own statements, in unit order; then one
- * statement per rowset (commit_rows: rows of many units sent as arrays,
- * rowset_def.order first), the version checks first and the audit records
- * last; COMMIT. So a batch of N decisions costs a handful of statements.
+ * A batch is one transactional job (pgpool.h: its statements and one sync,
+ * which the server commits as one implicit transaction): every unit's own
+ * statements, in unit order; then one statement per rowset (commit_rows:
+ * rows of many units sent as arrays, lowest rowset_def.order first), the
+ * version checks first and the audit records last. So a batch of N decisions
+ * costs a handful of statements.
  *
  * Optimistic concurrency: a unit submitted with committer_submit_checked
  * names a key (a dossier) and the version it was decided on; the batch bumps
