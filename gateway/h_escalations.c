@@ -121,8 +121,10 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 		pgjob_add(cc->job, "UPDATE dossiers SET deadline = deadline + $2::int, "
 				   "flagged_for_return_at = NULL WHERE id = $1", 2, px);
 	}
-	outbox_enqueue_batch(cc, "creditor", c->creditor_id, c->creditor_webhook, "decision.made", e->body);
-	idem_record(e->r, cc, 201, "application/json", e->body);
+	/* the body is stored once, in decisions: the notification and the key's answer refer to it */
+	outbox_enqueue_decision(cc, "creditor", c->creditor_id, c->creditor_webhook, "decision.made",
+				e->decision_id);
+	idem_record_decision(e->r, cc, 201, "application/json", e->decision_id);
 	*kind = "decision.recorded";
 	*subject = c->id;
 	*creditor = c->creditor_id;

@@ -91,6 +91,11 @@ static void answer_stored(struct req *r, const PGresult *res)
 			    "this Idempotency-Key was used for a different request", NULL);
 		return;
 	}
+	if (PQgetisnull(res, 0, 3)) { /* a decision_id without its decision: never written so */
+		req_problem(r, 500, "corrupt", "the stored answer to this Idempotency-Key cannot be read",
+			    NULL);
+		return;
+	}
 	struct evkeyvalq *h = r->ev ? evhttp_request_get_output_headers(r->ev) : NULL;
 	if (h)
 		evhttp_add_header(h, "Idempotent-Replayed", "true");
@@ -121,8 +126,10 @@ static int add_lookup(struct req *r, struct pgjob *job)
 	char pid[24];
 	snprintf(pid, sizeof(pid), "%lld", r->who.id);
 	const char *params[] = {pid, r->idem_key};
-	return pgjob_add(job, "SELECT request_sha256, status, content_type, response FROM idempotency_keys "
-			      "WHERE principal_id = $1::bigint AND key = $2", 2, params);
+	return pgjob_add(job, "SELECT k.request_sha256, k.status, k.content_type, coalesce(k.response, "
+			      "(SELECT d.body FROM decisions d WHERE d.id = k.decision_id)) "
+			      "FROM idempotency_keys k WHERE k.principal_id = $1::bigint AND k.key = $2",
+			 2, params);
 }
 
 static void submit_lookup(struct req *r, void (*run)(struct req *r))
@@ -184,21 +191,35 @@ bool idem_begin(struct req *r, void (*run)(struct req *r))
 	return false;
 }
 
+/* The answer: its text (response), or the decision whose body it is (decision_id). */
 static const struct rowset_def IDEM_ROWS = {
 	"INSERT INTO idempotency_keys (principal_id, key, request_sha256, status, content_type, "
-	"response) SELECT p::bigint, k, h, s::int, t, b FROM unnest($1::text[], $2::text[], $3::text[], "
-	"$4::text[], $5::text[], $6::text[]) AS u(p, k, h, s, t, b)", 6, 700};
+	"response, decision_id) SELECT p::bigint, k, h, s::int, t, b, d FROM unnest($1::text[], "
+	"$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(p, k, h, s, t, b, d)",
+	7, 700};
 
-void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
-		 const char *body)
+static void record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
+		   const char *body, const char *decision_id)
 {
 	if (!r->idem_key[0])
 		return;
 	char pid[24], st[8];
 	snprintf(pid, sizeof(pid), "%lld", r->who.id);
 	snprintf(st, sizeof(st), "%d", status);
-	const char *values[] = {pid, r->idem_key, r->idem_hash, st, ctype, body};
+	const char *values[] = {pid, r->idem_key, r->idem_hash, st, ctype, body, decision_id};
 	commit_rows(ctx, &IDEM_ROWS, values);
+}
+
+void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
+		 const char *body)
+{
+	record(r, ctx, status, ctype, body, NULL);
+}
+
+void idem_record_decision(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
+			  const char *decision_id)
+{
+	record(r, ctx, status, ctype, NULL, decision_id);
 }
 
 bool idem_lost_race(struct req *r, const char *error)

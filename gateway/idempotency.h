@@ -43,6 +43,9 @@ bool idem_lookup_answered(struct req *r, const PGresult *res);
 struct commit_ctx;
 void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
 		 const char *body);
+/* The same for an answer that is a decision's body, stored by reference to the decision (sql/010). */
+void idem_record_decision(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,
+			  const char *decision_id);
 /* After a failed commit: true when the failure is a key recorded meanwhile; the answer is then replayed. */
 bool idem_lost_race(struct req *r, const char *error);
 /* Called when the request is freed: leaves the in-flight set. */

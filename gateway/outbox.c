@@ -86,7 +86,8 @@ static const char SQL_CLAIM[] =
     "WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now() "
     "AND (locked_until IS NULL OR locked_until < now()) ORDER BY next_attempt_at "
     "LIMIT $1::int FOR UPDATE SKIP LOCKED) "
-    "RETURNING id, url, event_type, payload, attempts";
+    "RETURNING id, url, event_type, "
+    "coalesce(payload, (SELECT d.body FROM decisions d WHERE d.id = outbox.decision_id)), attempts";
 static const char SQL_BACKLOG[] = "SELECT count(*) FROM outbox WHERE status = 'pending'";
 static const char SQL_DELIVERED[] =
     "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = now(), "
@@ -323,7 +324,10 @@ static void delivery_start(struct outbox *ob, const PGresult *res, int row)
 		ob->active->prev = d;
 	ob->active = d;
 	ob->inflight++;
-	if (!easy_setup(d) || curl_multi_add_handle(ob->multi, d->easy) != CURLM_OK) {
+	if (PQgetisnull(res, row, 3)) { /* a decision_id without its decision: never written so */
+		log_error("outbox: delivery %lld: its decision is missing", d->id);
+		delivery_record(d, false, 0, "the decision this notification refers to is missing");
+	} else if (!easy_setup(d) || curl_multi_add_handle(ob->multi, d->easy) != CURLM_OK) {
 		log_error("outbox: delivery %lld: transfer setup failed", d->id);
 		delivery_record(d, false, 0, "transfer setup failed");
 	}
@@ -582,18 +586,28 @@ static void poll_schedule(struct outbox *ob, int ms)
 
 /* ---- public ------------------------------------------------------------ */
 
+/* The payload: its text, or the decision whose body it is (decision_id). */
 static const struct rowset_def OUTBOX_ROWS = {
-    "INSERT INTO outbox (target_kind, target_id, url, event_type, payload, status) "
-    "SELECT k, t, NULLIF(u, ''), e, p, "
+    "INSERT INTO outbox (target_kind, target_id, url, event_type, payload, decision_id, status) "
+    "SELECT k, t, NULLIF(u, ''), e, p, d, "
     "CASE WHEN coalesce(u, '') = '' THEN 'no_endpoint' ELSE 'pending' END "
-    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS x(k, t, u, e, p)",
-    5, 600};
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) "
+    "AS x(k, t, u, e, p, d)",
+    6, 600};
 
 void outbox_enqueue_batch(const struct commit_ctx *ctx, const char *target_kind,
 			  const char *target_id, const char *url, const char *event_type,
 			  const char *payload_json)
 {
-	const char *values[] = {target_kind, target_id, url, event_type, payload_json};
+	const char *values[] = {target_kind, target_id, url, event_type, payload_json, NULL};
+	commit_rows(ctx, &OUTBOX_ROWS, values);
+}
+
+void outbox_enqueue_decision(const struct commit_ctx *ctx, const char *target_kind,
+			     const char *target_id, const char *url, const char *event_type,
+			     const char *decision_id)
+{
+	const char *values[] = {target_kind, target_id, url, event_type, NULL, decision_id};
 	commit_rows(ctx, &OUTBOX_ROWS, values);
 }
 

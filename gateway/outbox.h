@@ -43,6 +43,10 @@ struct commit_ctx;
 void outbox_enqueue_batch(const struct commit_ctx *ctx, const char *target_kind,
 			  const char *target_id, const char *url, const char *event_type,
 			  const char *payload_json);
+/* The same with a decision's body as the payload, stored by reference to the decision (sql/010). */
+void outbox_enqueue_decision(const struct commit_ctx *ctx, const char *target_kind,
+			     const char *target_id, const char *url, const char *event_type,
+			     const char *decision_id);
 
 /*
  * Starts the deliverer on base. Zero fields of cfg take the defaults

@@ -627,6 +627,12 @@ static void test_idempotency(void **state)
 	assert_true(replayed(&again));
 	assert_int_equal(again.body_len, first.body_len);
 	assert_memory_equal(again.body, first.body, first.body_len);
+	/* the body is stored once, in decisions: the key's answer and the notification refer to it */
+	assert_int_equal(sql_count("SELECT count(*) FROM idempotency_keys k JOIN decisions d "
+				   "ON d.id = k.decision_id WHERE k.key = $1 AND k.response IS NULL", key), 1);
+	assert_int_equal(sql_count("SELECT count(*) FROM outbox o JOIN decisions d ON d.id = o.decision_id "
+				   "WHERE d.dossier_id = $1 AND o.payload IS NULL "
+				   "AND o.event_type = 'decision.made'", did), 1);
 	post_idem(noord, path, "{\"action\":\"collection_costs\",\"amount_cents\":100}", key, &other);
 	assert_int_equal(other.status, 422);
 	json_t *p = json_loads(other.body, 0, NULL);

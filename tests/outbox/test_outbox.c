@@ -114,22 +114,18 @@ static void db_text(PGconn *c, char *out, size_t cap, const char *sql)
 	PQclear(r);
 }
 
-/* Applies sql/002_outbox.sql through the real migrator, alone, in the fresh schema. */
+/*
+ * Applies every migration through the real migrator in the fresh schema: the
+ * outbox (002) and, since 010, the decisions a notification may refer to.
+ */
 static void apply_migration(struct fx *fx)
 {
-	char dir[128], dst[192], cmd[512], err[512];
+	char err[512];
 	int applied = 0;
 
-	snprintf(dir, sizeof(dir), "/tmp/%s.sql", fx->schema);
-	snprintf(dst, sizeof(dst), "%s/002_outbox.sql", dir);
-	snprintf(cmd, sizeof(cmd), "mkdir -p '%s' && cp '%s/002_outbox.sql' '%s'", dir,
-	         FAIRGATE_SQL_DIR, dst);
-	assert_int_equal(system(cmd), 0);
-	if (!migrate_run(fx->conninfo, dir, &applied, err, sizeof(err)))
+	if (!migrate_run(fx->conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
 		fail_msg("migrate: %s", err);
-	assert_int_equal(applied, 1);
-	unlink(dst);
-	rmdir(dir);
+	assert_true(applied >= 10);
 }
 
 /* ---- running the loop ---------------------------------------------------- */
@@ -540,6 +536,54 @@ static void test_no_endpoint_not_sent(void **state)
 	                 2);
 }
 
+/*
+ * A decision's notification refers to the decision (sql/010): what is sent is
+ * decisions.body byte for byte, signed; a reference to a missing decision is
+ * never sent empty but fails until dead; a row with neither is refused.
+ */
+static void test_decision_by_reference(void **state)
+{
+	struct fx *fx = *state;
+	struct goal delivered = {"delivered", 1}, dead = {"dead", 1};
+	static const char body[] = "{\"decision\":\"deny\",\"note\":\"caf\xc3\xa9 \\\"quoted\\\"\"}";
+	char sql[1024], stored[256];
+
+	fx_start(fx, 2, 20, 40);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, "
+		 "contract_id, contract_version, request, body, audit_chain, audit_seq, decided_at) "
+		 "VALUES ('dec_ref', 'd-1', 'woonstad', 'incasso-noord', 'summons', 'deny', 'k', 1, "
+		 "'{}', $$%s$$, 1, 1, now())", body);
+	db_exec(fx->db, sql);
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO outbox (target_kind, target_id, url, event_type, decision_id) VALUES "
+		 "('creditor', 'woonstad', '%s', 'decision.made', 'dec_ref'), "
+		 "('creditor', 'woonstad', '%s', 'decision.made', 'dec_missing')", fx->url, fx->url);
+	db_exec(fx->db, sql);
+	outbox_kick(fx->ob);
+	assert_true(run_until(fx, status_count_reached, &delivered, 10000));
+	assert_true(run_until(fx, status_count_reached, &dead, 10000));
+	run_for(fx, 200);
+	assert_int_equal(fx->rx.count, 1);
+	struct receipt *r = &fx->rx.log[0];
+	assert_true(r->sig_ok);
+	assert_string_equal(r->event, "decision.made");
+	db_text(fx->db, stored, sizeof(stored), "SELECT body FROM decisions WHERE id = 'dec_ref'");
+	assert_string_equal(stored, body);
+	assert_int_equal(r->body_len, strlen(stored));
+	assert_memory_equal(r->body, stored, r->body_len);
+	assert_int_equal(db_int(fx->db, "SELECT count(*) FROM outbox WHERE decision_id = 'dec_missing' "
+					"AND status = 'dead' AND last_error LIKE '%%missing%%'"),
+			 1);
+	assert_int_equal(db_int(fx->db, "SELECT count(*) FROM outbox WHERE payload IS NOT NULL"), 0);
+	/* neither a payload nor a decision: refused by the table */
+	PGresult *res = PQexec(fx->db, "INSERT INTO outbox (target_kind, target_id, event_type) "
+				       "VALUES ('creditor', 'woonstad', 'decision.made')");
+	assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514");
+	PQclear(res);
+}
+
 /* A row claimed by a deliverer that died is sent once its claim expires. */
 static void test_expired_claim_redelivered(void **state)
 {
@@ -669,6 +713,7 @@ int main(void)
 	    FX(test_many_no_loss),
 	    FX(test_two_deliverers_share_table),
 	    FX(test_no_endpoint_not_sent),
+	    FX(test_decision_by_reference),
 	    FX(test_expired_claim_redelivered),
 	    FX(test_list),
 	};
