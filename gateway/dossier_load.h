@@ -35,7 +35,11 @@ enum load_status { LOAD_OK, LOAD_NOT_FOUND, LOAD_UNAVAILABLE, LOAD_CORRUPT };
 
 typedef void (*dossier_load_cb)(void *arg, enum load_status st, struct dossier_ctx *ctx);
 
-/* Loads dossier id as of now; the callback owns ctx (free with dossier_ctx_free). */
+/*
+ * Loads dossier id as of now; the callback owns ctx (free with dossier_ctx_free).
+ * The loads asked for in one loop turn are read in one statement, sent when
+ * the turn's callbacks are done (struct dossier_reader, one per server).
+ */
 void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 /*
  * The same for request r, with r's Idempotency-Key lookup in the same round
@@ -45,6 +49,16 @@ void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_
 struct req;
 void dossier_load_for(struct req *r, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 void dossier_ctx_free(struct dossier_ctx *ctx);
+struct dossier_reader;
+struct event_base;
+struct pgpool;
+/* NULL when the event cannot be made. */
+struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgpool *pool);
+/* Dossiers read, and the statements that read them, so far. */
+void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,
+			  unsigned long long *statements);
+/* Sends what still waits (before the pool is freed, which answers it) and frees rd. */
+void dossier_reader_free(struct dossier_reader *rd);
 /*
  * A dossier is read in one row: the dossier's own columns (d is the dossier,
  * c its creditor), then the columns named by DC_*: the contract document in
@@ -69,11 +83,12 @@ enum {
 	DC__COUNT
 };
 /*
- * Builds a dossier from its row (NULL or no row: LOAD_NOT_FOUND); no stored
- * fact may lie beyond bound (plus a day). On LOAD_OK *out is the caller's;
- * otherwise *out is NULL.
+ * Builds a dossier from row `row` of res (NULL, or no such row: LOAD_NOT_FOUND;
+ * columns past DC__COUNT are ignored); no stored fact may lie beyond bound
+ * (plus a day). On LOAD_OK *out is the caller's; otherwise *out is NULL.
  */
-enum load_status dossier_ctx_read(const char *id, const PGresult *row, int64_t bound, struct dossier_ctx **out);
+enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, int64_t bound,
+				  struct dossier_ctx **out);
 /* True when principal p may read this dossier (creditor, its partner, a granted monitor). */
 bool dossier_visible(const struct dossier_ctx *ctx, const struct principal *p);
 /* The policy input for this dossier at now. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dossier_load.h"
 #include "mem.h"
 #include "server.h"
 
@@ -163,6 +164,12 @@ static void render_gauges(struct out *o, const struct server *srv)
 	       "fairgate_db_jobs_total{outcome=\"ok\"} %llu\nfairgate_db_jobs_total{outcome=\"failed\"} %llu\n"
 	       "# TYPE fairgate_db_jobs_pipelined_total counter\nfairgate_db_jobs_pipelined_total %llu\n",
 	    ps.size, ps.connected, ps.busy, ps.queued, ps.jobs_ok, ps.jobs_failed, ps.pipelined);
+	unsigned long long reads, read_statements;
+	dossier_reader_stats(srv->reads, &reads, &read_statements);
+	put(o, "# TYPE fairgate_dossier_reads_total counter\nfairgate_dossier_reads_total %llu\n"
+	       "# TYPE fairgate_dossier_read_statements_total counter\n"
+	       "fairgate_dossier_read_statements_total %llu\n",
+	    reads, read_statements);
 	put(o, "# TYPE fairgate_commit_batches_total counter\nfairgate_commit_batches_total %llu\n"
 	       "# TYPE fairgate_commit_units_total counter\nfairgate_commit_units_total %llu\n"
 	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"

@@ -11,6 +11,7 @@
 #include "checkpoint.h"
 #include "conn_deadline.h"
 #include "doc_cache.h"
+#include "dossier_load.h"
 #include "http.h"
 #include "idempotency.h"
 #include "janitor.h"
@@ -129,6 +130,9 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->committer = committer_create(srv->base, srv->pool, chains, lanes, srv->cfg->commit_batch_max);
 	if (!srv->committer)
 		return false;
+	srv->reads = dossier_reader_create(srv->base, srv->pool);
+	if (!srv->reads)
+		return false;
 	srv->auth = auth_create(srv->pool, 2000);
 	if (!auth_listen(srv->auth, srv->base, conninfo))
 		log_warn("auth: cannot listen for principal changes; tokens are checked on every request");
@@ -167,6 +171,7 @@ static void stop(struct server *srv)
 	if (srv->committer)
 		committer_close(srv->committer);
 	outbox_free(srv->outbox);
+	dossier_reader_free(srv->reads); /* before the pool, which answers what it sends */
 	if (srv->pool)
 		pgpool_free(srv->pool);
 	checkpoint_free(srv->checkpoint);

@@ -25,6 +25,7 @@ struct server {
 	struct evhttp *http;
 	struct pgpool *pool;
 	struct committer *committer;
+	struct dossier_reader *reads;  /* a loop turn's dossier reads, one statement */
 	struct auth *auth;
 	struct outbox *outbox;
 	struct metrics *metrics;

@@ -653,6 +653,77 @@ static void test_idempotency(void **state)
 	assert_int_equal(sql_count(events, did), 1);
 }
 
+/* A counter of /metrics ("name value" line), or -1. */
+static long long metric(const char *name)
+{
+	struct http_reply r;
+	long long v = -1;
+	assert_true(gw_http(&g, "GET", "/metrics", NULL, NULL, NULL, &r));
+	assert_int_equal(r.status, 200);
+	size_t n = strlen(name);
+	for (const char *p = r.body; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			v = atoll(p + n + 1);
+	http_reply_free(&r);
+	return v;
+}
+
+/*
+ * A burst of requests arriving together is read in few statements (one per
+ * loop turn), and every answer is still its own request's: the dossier in its
+ * path, 404 for an unknown or another partner's dossier, the same dossier
+ * asked twice answered twice.
+ */
+#define BURST 24
+static void test_burst_read_together(void **state)
+{
+	char did[3][64], other[64];
+	for (int i = 0; i < 3; i++) {
+		snprintf(did[i], sizeof(did[i]), "%s", id(gw_fmt("ws-burst%d", i)));
+		hand_over(woonstad, did[i], p_noord, k_ws_noord, 84000, "amicable", false,
+			  local_at(today() - 10, 9, 0));
+	}
+	snprintf(other, sizeof(other), "%s", id("ws-burst-oost"));
+	hand_over(woonstad, other, p_oost, k_ws_oost, 84000, "amicable", false, local_at(today() - 10, 9, 0));
+	long long reads0 = metric("fairgate_dossier_reads_total");
+	long long stmts0 = metric("fairgate_dossier_read_statements_total");
+	assert_true(reads0 >= 0 && stmts0 >= 0);
+
+	static struct gw_call calls[BURST];
+	const char *want[BURST]; /* the dossier each answer must name, NULL for 404 */
+	memset(calls, 0, sizeof(calls));
+	for (int j = 0; j < BURST; j++) {
+		const char *target = j % 6 < 3 ? did[j % 3] : j % 6 == 3 ? did[0] : j % 6 == 4 ? other
+										  : id("ws-burst-none");
+		want[j] = j % 6 < 4 ? target : NULL;
+		calls[j].g = &g;
+		calls[j].method = "POST";
+		calls[j].token = noord;
+		snprintf(calls[j].path, sizeof(calls[j].path), "/v1/dossiers/%s/escalations", target);
+		snprintf(calls[j].body, sizeof(calls[j].body), "{\"action\":\"bank_seizure\"}");
+		snprintf(calls[j].idem_key, sizeof(calls[j].idem_key), "burst-%s-%d", gw_run_id(), j);
+	}
+	assert_int_equal(gw_http_batch(calls, BURST, BURST, NULL, NULL), BURST);
+	for (int j = 0; j < BURST; j++) {
+		if (!want[j]) {
+			assert_int_equal(calls[j].status, 404);
+			continue;
+		}
+		assert_int_equal(calls[j].status, 201);
+		json_t *d = json_loads(calls[j].resp, 0, NULL);
+		assert_non_null(d);
+		assert_string_equal(gw_jstr(d, "dossier_id"), want[j]);
+		assert_string_equal(gw_jstr(d, "decision"), "deny");
+		json_decref(d);
+	}
+	gw_calls_free(calls, BURST);
+	long long reads = metric("fairgate_dossier_reads_total") - reads0;
+	long long stmts = metric("fairgate_dossier_read_statements_total") - stmts0;
+	fprintf(stderr, "burst of %d: %lld dossier reads in %lld statements\n", BURST, reads, stmts);
+	assert_int_equal(reads, BURST);
+	assert_true(stmts >= 1 && stmts < reads);
+}
+
 /* Story 7: every endpoint keeps each party to its own files. */
 static void test_scoping(void **state)
 {
@@ -720,6 +791,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_agency_bank_seizure),
 		cmocka_unit_test_setup_teardown(test_past_max_duration, fast_janitor_up, fast_janitor_down),
 		cmocka_unit_test(test_idempotency),
+		cmocka_unit_test(test_burst_read_together),
 		cmocka_unit_test(test_scoping),
 		cmocka_unit_test(test_audit_verifies),
 	};
