@@ -48,8 +48,9 @@ struct load {
 	dossier_load_cb cb;
 	void *arg;
 	char id[CONTRACT_ID_MAX];
-	struct req *idem_req; /* with idem_stmt: the request whose key is looked up too */
-	int idem_stmt;
+	struct req *idem_req; /* the request whose key is looked up too, or NULL */
+	int idem_stmt;        /* the batch's lookup statement, or -1 */
+	int idem_pos;         /* this request's position in it, 0 for none */
 	struct load *next;
 };
 
@@ -244,8 +245,8 @@ static void batch_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 		next = l->next;
 		struct dossier_ctx *c = NULL;
 		enum load_status ls = LOAD_UNAVAILABLE;
-		if (st == PGJOB_OK && l->idem_stmt >= 0 &&
-		    idem_lookup_answered(l->idem_req, pgjob_result(job, l->idem_stmt))) {
+		if (st == PGJOB_OK && l->idem_pos > 0 &&
+		    idem_lookup_answered(l->idem_req, pgjob_result(job, l->idem_stmt), l->idem_pos)) {
 			free(l); /* answered from the store: the request is gone */
 			continue;
 		}
@@ -294,9 +295,13 @@ static void reader_send(struct dossier_reader *rd)
 	struct pgjob *job = pgjob_create(false); /* one statement, one snapshot */
 	pgjob_add(job, SQL_DOSSIERS, 2, params);
 	free(ids);
+	struct idem_lookups *keys = idem_lookups_new();
 	for (struct load *l = head; l; l = l->next)
 		if (l->idem_req)
-			l->idem_stmt = idem_lookup_add(l->idem_req, job);
+			l->idem_pos = idem_lookups_add(keys, l->idem_req);
+	int keys_stmt = idem_lookups_flush(keys, job);
+	for (struct load *l = head; l; l = l->next)
+		l->idem_stmt = keys_stmt;
 	rd->reads += (unsigned long long)rd->n;
 	rd->statements++;
 	rd->head = NULL;
@@ -350,7 +355,7 @@ static void load(struct server *srv, struct req *r, const char *id, int64_t now,
 	if (rd->head && (strcmp(rd->today, today) != 0 || rd->n >= READ_BATCH_MAX))
 		reader_send(rd); /* another day's contract, or a full batch: a statement of its own */
 	struct load *l = xcalloc(1, sizeof(*l));
-	*l = (struct load){cb, arg, "", r, -1, NULL};
+	*l = (struct load){cb, arg, "", r, -1, 0, NULL};
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	memcpy(rd->today, today, sizeof(today));
 	*rd->tail = l;

@@ -25,7 +25,7 @@ struct route {
 	const char *name;     /* for logs and metrics */
 	unsigned flags;       /* ROUTE_x */
 };
-/* The handler folds the Idempotency-Key lookup into its first read (idem_lookup_add). */
+/* The handler folds the Idempotency-Key lookup into its first read (idem_lookups_add). */
 #define ROUTE_IDEM_IN_HANDLER 1u
 
 #define REQ_MAX_PARAMS 2

@@ -83,15 +83,72 @@ struct lookup {
 	void (*run)(struct req *r);
 };
 
-/* Replays a stored answer, or refuses a different request under the same key. */
-static void answer_stored(struct req *r, const PGresult *res)
+/*
+ * The lookup of any number of keys in one statement: row u.n of the arrays is
+ * the n-th key, and a stored answer comes back as (n, request_sha256, status,
+ * content_type, response), the response read through the decision when it is
+ * one (sql/010).
+ */
+static const struct rowset_def LOOKUP_ROWS = {
+	"SELECT u.n::int, k.request_sha256, k.status, k.content_type, coalesce(k.response, "
+	"(SELECT d.body FROM decisions d WHERE d.id = k.decision_id)) "
+	"FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(p, key, n) "
+	"JOIN idempotency_keys k ON k.principal_id = u.p::bigint AND k.key = u.key",
+	2, 0};
+
+struct idem_lookups {
+	struct rowset rs;
+};
+
+struct idem_lookups *idem_lookups_new(void)
 {
-	if (strcmp(PQgetvalue(res, 0, 0), r->idem_hash) != 0) {
+	struct idem_lookups *l = xcalloc(1, sizeof(*l));
+	rowset_init(&l->rs, &LOOKUP_ROWS);
+	return l;
+}
+
+static int lookups_put(struct idem_lookups *l, const struct req *r)
+{
+	char pid[24];
+	snprintf(pid, sizeof(pid), "%lld", r->who.id);
+	const char *values[] = {pid, r->idem_key};
+	return rowset_add(&l->rs, values) + 1;
+}
+
+int idem_lookups_add(struct idem_lookups *l, struct req *r)
+{
+	if (!r->idem_lookup_due)
+		return 0;
+	r->idem_lookup_due = false;
+	return lookups_put(l, r);
+}
+
+int idem_lookups_flush(struct idem_lookups *l, struct pgjob *job)
+{
+	int idx = rowset_flush(&l->rs, job);
+	rowset_free(&l->rs);
+	free(l);
+	return idx;
+}
+
+/* The row of position pos in a lookup's result, or -1 (no answer stored). */
+static int row_of(const PGresult *res, int pos)
+{
+	for (int i = 0, n = res ? PQntuples(res) : 0; i < n; i++)
+		if (atoi(PQgetvalue(res, i, 0)) == pos)
+			return i;
+	return -1;
+}
+
+/* Replays a stored answer (row of a lookup's result), or refuses a different request under the same key. */
+static void answer_stored(struct req *r, const PGresult *res, int row)
+{
+	if (strcmp(PQgetvalue(res, row, 1), r->idem_hash) != 0) {
 		req_problem(r, 422, "idempotency_key_reused",
 			    "this Idempotency-Key was used for a different request", NULL);
 		return;
 	}
-	if (PQgetisnull(res, 0, 3)) { /* a decision_id without its decision: never written so */
+	if (PQgetisnull(res, row, 4)) { /* a decision_id without its decision: never written so */
 		req_problem(r, 500, "corrupt", "the stored answer to this Idempotency-Key cannot be read",
 			    NULL);
 		return;
@@ -99,8 +156,8 @@ static void answer_stored(struct req *r, const PGresult *res)
 	struct evkeyvalq *h = r->ev ? evhttp_request_get_output_headers(r->ev) : NULL;
 	if (h)
 		evhttp_add_header(h, "Idempotent-Replayed", "true");
-	req_reply_raw(r, atoi(PQgetvalue(res, 0, 1)), PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3),
-		      (size_t)PQgetlength(res, 0, 3));
+	req_reply_raw(r, atoi(PQgetvalue(res, row, 2)), PQgetvalue(res, row, 3), PQgetvalue(res, row, 4),
+		      (size_t)PQgetlength(res, row, 4));
 }
 
 static void looked_up(struct pgjob *job, enum pgjob_status st, void *arg)
@@ -109,27 +166,17 @@ static void looked_up(struct pgjob *job, enum pgjob_status st, void *arg)
 	struct req *r = l->r;
 	void (*run)(struct req *) = l->run;
 	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
+	int row = row_of(res, 1);
 	free(l);
 	if (!res)
 		req_problem(r, 503, "unavailable", "the database is unavailable; nothing was changed", NULL);
-	else if (PQntuples(res) == 1)
-		answer_stored(r, res);
+	else if (row >= 0)
+		answer_stored(r, res, row);
 	else if (run)
 		run(r);
 	else
 		req_problem(r, 409, "idempotency_key_in_flight",
 			    "a request with this Idempotency-Key is being processed elsewhere", NULL);
-}
-
-static int add_lookup(struct req *r, struct pgjob *job)
-{
-	char pid[24];
-	snprintf(pid, sizeof(pid), "%lld", r->who.id);
-	const char *params[] = {pid, r->idem_key};
-	return pgjob_add(job, "SELECT k.request_sha256, k.status, k.content_type, coalesce(k.response, "
-			      "(SELECT d.body FROM decisions d WHERE d.id = k.decision_id)) "
-			      "FROM idempotency_keys k WHERE k.principal_id = $1::bigint AND k.key = $2",
-			 2, params);
 }
 
 static void submit_lookup(struct req *r, void (*run)(struct req *r))
@@ -138,23 +185,18 @@ static void submit_lookup(struct req *r, void (*run)(struct req *r))
 	l->r = r;
 	l->run = run;
 	struct pgjob *job = pgjob_create(false);
-	add_lookup(r, job);
+	struct idem_lookups *one = idem_lookups_new();
+	lookups_put(one, r);
+	idem_lookups_flush(one, job);
 	pgpool_submit(r->srv->pool, job, looked_up, l);
 }
 
-int idem_lookup_add(struct req *r, struct pgjob *job)
+bool idem_lookup_answered(struct req *r, const PGresult *res, int pos)
 {
-	if (!r->idem_lookup_due)
-		return -1;
-	r->idem_lookup_due = false;
-	return add_lookup(r, job);
-}
-
-bool idem_lookup_answered(struct req *r, const PGresult *res)
-{
-	if (!res || PQntuples(res) != 1)
+	int row = pos > 0 ? row_of(res, pos) : -1;
+	if (row < 0)
 		return false;
-	answer_stored(r, res);
+	answer_stored(r, res, row);
 	return true;
 }
 

@@ -35,10 +35,21 @@ bool idem_begin(struct req *r, void (*run)(struct req *r));
  * read job (saving a round trip) and, with that job's result, calls
  * idem_lookup_answered before anything else.
  */
-/* Adds the lookup to job: its statement index, or -1 when none is due. */
-int idem_lookup_add(struct req *r, struct pgjob *job);
-/* True when the request was answered from the store (replayed, or 422 for another body): r is freed. */
-bool idem_lookup_answered(struct req *r, const PGresult *res);
+/*
+ * The lookups of several requests' keys in one statement: idem_lookups_add
+ * for each request (its position, or 0 when no lookup is due), then
+ * idem_lookups_flush adds the statement to job (its index, or -1 when no key
+ * was added) and frees l.
+ */
+struct idem_lookups;
+struct idem_lookups *idem_lookups_new(void);
+int idem_lookups_add(struct idem_lookups *l, struct req *r);
+int idem_lookups_flush(struct idem_lookups *l, struct pgjob *job);
+/*
+ * With that statement's result and r's position: true when r was answered
+ * from the store (replayed, or 422 for another body), and r is freed.
+ */
+bool idem_lookup_answered(struct req *r, const PGresult *res, int pos);
 /* Adds the answer as a row of the commit batch being built (no-op without a key). */
 struct commit_ctx;
 void idem_record(struct req *r, const struct commit_ctx *ctx, int status, const char *ctype,

@@ -670,11 +670,12 @@ static long long metric(const char *name)
 
 /*
  * A burst of requests arriving together is read in few statements (one per
- * loop turn), and every answer is still its own request's: the dossier in its
- * path, 404 for an unknown or another partner's dossier, the same dossier
- * asked twice answered twice.
+ * loop turn, their Idempotency-Keys looked up in one more), and every answer
+ * is still its own request's: the dossier in its path, 404 for an unknown or
+ * another partner's dossier, the same dossier asked twice answered twice, a
+ * retried key answered with its first decision.
  */
-#define BURST 24
+#define BURST 25
 static void test_burst_read_together(void **state)
 {
 	char did[3][64], other[64];
@@ -685,6 +686,16 @@ static void test_burst_read_together(void **state)
 	}
 	snprintf(other, sizeof(other), "%s", id("ws-burst-oost"));
 	hand_over(woonstad, other, p_oost, k_ws_oost, 84000, "amicable", false, local_at(today() - 10, 9, 0));
+	/* the last call of the burst retries this one */
+	struct http_reply first;
+	const char *retry_key = gw_fmt("burst-%s-retry", gw_run_id());
+	const char *hdr[] = {gw_fmt("Idempotency-Key: %s", retry_key), NULL};
+	assert_true(gw_http(&g, "POST", gw_fmt("/v1/dossiers/%s/escalations", did[1]), noord,
+			    "{\"action\":\"bank_seizure\"}", hdr, &first));
+	assert_int_equal(first.status, 201);
+	char first_id[64];
+	snprintf(first_id, sizeof(first_id), "%s", gw_jstr(first.json, "decision_id"));
+	http_reply_free(&first);
 	long long reads0 = metric("fairgate_dossier_reads_total");
 	long long stmts0 = metric("fairgate_dossier_read_statements_total");
 	assert_true(reads0 >= 0 && stmts0 >= 0);
@@ -703,6 +714,9 @@ static void test_burst_read_together(void **state)
 		snprintf(calls[j].body, sizeof(calls[j].body), "{\"action\":\"bank_seizure\"}");
 		snprintf(calls[j].idem_key, sizeof(calls[j].idem_key), "burst-%s-%d", gw_run_id(), j);
 	}
+	snprintf(calls[BURST - 1].path, sizeof(calls[BURST - 1].path), "/v1/dossiers/%s/escalations", did[1]);
+	snprintf(calls[BURST - 1].idem_key, sizeof(calls[BURST - 1].idem_key), "%s", retry_key);
+	want[BURST - 1] = did[1];
 	assert_int_equal(gw_http_batch(calls, BURST, BURST, NULL, NULL), BURST);
 	for (int j = 0; j < BURST; j++) {
 		if (!want[j]) {
@@ -714,6 +728,10 @@ static void test_burst_read_together(void **state)
 		assert_non_null(d);
 		assert_string_equal(gw_jstr(d, "dossier_id"), want[j]);
 		assert_string_equal(gw_jstr(d, "decision"), "deny");
+		if (j == BURST - 1)
+			assert_string_equal(gw_jstr(d, "decision_id"), first_id); /* replayed, not decided again */
+		else
+			assert_string_not_equal(gw_jstr(d, "decision_id"), first_id);
 		json_decref(d);
 	}
 	gw_calls_free(calls, BURST);
