@@ -336,6 +336,11 @@ struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgp
 	return rd;
 }
 
+const char *dossier_read_sql(void)
+{
+	return SQL_DOSSIERS;
+}
+
 void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,
 			  unsigned long long *statements)
 {

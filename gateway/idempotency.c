@@ -104,6 +104,11 @@ struct idem_lookups {
 	struct rowset rs;
 };
 
+const char *idem_lookup_sql(void)
+{
+	return LOOKUP_ROWS.sql;
+}
+
 struct idem_lookups *idem_lookups_new(void)
 {
 	struct idem_lookups *l = xcalloc(1, sizeof(*l));

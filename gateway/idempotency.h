@@ -42,6 +42,8 @@ bool idem_begin(struct req *r, void (*run)(struct req *r));
  * was added) and frees l.
  */
 struct idem_lookups;
+/* The lookup statement ($1 principal ids, $2 keys, both text[]), for EXPLAIN in tests. */
+const char *idem_lookup_sql(void);
 struct idem_lookups *idem_lookups_new(void);
 int idem_lookups_add(struct idem_lookups *l, struct req *r);
 int idem_lookups_flush(struct idem_lookups *l, struct pgjob *job);

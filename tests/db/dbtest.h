@@ -5,6 +5,7 @@
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,28 @@ static inline void dbtest_quiet(void *arg, const char *message)
 {
 	(void)arg;
 	(void)message;
+}
+
+/* The database's connection string with options=-csearch_path=SCHEMA instead of its own options. */
+static inline void dbtest_conninfo_with_schema(const char *url, const char *schema, char *out, size_t len)
+{
+	char *errmsg = NULL;
+	PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (opts == NULL) {
+		PQfreemem(errmsg);
+		return;
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL && n < len; o++) {
+		if (o->val == NULL || strcmp(o->keyword, "options") == 0)
+			continue;
+		n += (size_t)snprintf(out + n, len - n, "%s='%s' ", o->keyword, o->val);
+	}
+	if (n < len)
+		snprintf(out + n, len - n, "options='-csearch_path=%s'", schema);
+	PQconninfoFree(opts);
 }
 
 /* Runs one statement synchronously on a fresh connection; returns its result or NULL. */

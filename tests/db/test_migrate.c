@@ -17,24 +17,6 @@ struct fixture {
 	char dir[128];
 };
 
-/* The test database's connection string with options=-csearch_path=SCHEMA added. */
-static void conninfo_with_schema(const char *url, const char *schema, char *out, size_t len)
-{
-	char *errmsg = NULL;
-	PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
-	size_t n = 0;
-
-	assert_non_null(opts);
-	out[0] = '\0';
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (o->val == NULL || strcmp(o->keyword, "options") == 0)
-			continue;
-		n += (size_t)snprintf(out + n, len - n, "%s='%s' ", o->keyword, o->val);
-	}
-	snprintf(out + n, len - n, "options='-csearch_path=%s'", schema);
-	PQconninfoFree(opts);
-}
-
 static void write_sql(const struct fixture *f, const char *name, const char *text)
 {
 	char path[512];
@@ -71,7 +53,8 @@ static int setup(void **state)
 	assert_non_null(r);
 	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
 	PQclear(r);
-	conninfo_with_schema(url, f->schema, f->conninfo, sizeof(f->conninfo));
+	dbtest_conninfo_with_schema(url, f->schema, f->conninfo, sizeof(f->conninfo));
+	assert_true(f->conninfo[0] != '\0');
 	snprintf(f->dir, sizeof(f->dir), "/tmp/fgt_mig_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	*state = f;
