@@ -55,8 +55,7 @@ struct load {
 	void *arg;
 	char id[CONTRACT_ID_MAX];
 	struct req *idem_req; /* the request whose key is looked up too, or NULL */
-	int idem_stmt;        /* the batch's lookup statement, or -1 */
-	int idem_pos;         /* this request's position in it, 0 for none */
+	int idem_pos;         /* its position in the batch's lookup (READ_KEYS), 0 for none */
 	struct load *next;
 };
 
@@ -222,6 +221,9 @@ enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, 
 
 #define READ_BATCH_MAX 64
 
+/* A batch's job: the dossiers, then (when any load has a key to look up) the keys. */
+enum { READ_DOSSIERS, READ_KEYS };
+
 struct dossier_reader {
 	struct pgpool *pool;
 	struct event *ev;     /* active while loads wait: sends them after this turn's callbacks */
@@ -243,7 +245,7 @@ static int row_of(const PGresult *res, const char *id)
 static void batch_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct load *l = arg, *next;
-	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
+	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, READ_DOSSIERS) : NULL;
 	/* Stored facts were checked against the clock when recorded, so they are
 	 * bounded by the clock, not by now: a simulation loads as of a past moment. */
 	int64_t bound = (int64_t)time(NULL);
@@ -252,7 +254,7 @@ static void batch_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 		struct dossier_ctx *c = NULL;
 		enum load_status ls = LOAD_UNAVAILABLE;
 		if (st == PGJOB_OK && l->idem_pos > 0 &&
-		    idem_lookup_answered(l->idem_req, pgjob_result(job, l->idem_stmt), l->idem_pos)) {
+		    idem_lookup_answered(l->idem_req, pgjob_result(job, READ_KEYS), l->idem_pos)) {
 			free(l); /* answered from the store: the request is gone */
 			continue;
 		}
@@ -305,9 +307,7 @@ static void reader_send(struct dossier_reader *rd)
 	for (struct load *l = head; l; l = l->next)
 		if (l->idem_req)
 			l->idem_pos = idem_lookups_add(keys, l->idem_req);
-	int keys_stmt = idem_lookups_flush(keys, job);
-	for (struct load *l = head; l; l = l->next)
-		l->idem_stmt = keys_stmt;
+	idem_lookups_flush(keys, job); /* READ_KEYS, when a position was handed out */
 	rd->reads += (unsigned long long)rd->n;
 	rd->statements++;
 	rd->head = NULL;
@@ -366,7 +366,7 @@ static void load(struct server *srv, struct req *r, const char *id, int64_t now,
 	if (rd->head && (strcmp(rd->today, today) != 0 || rd->n >= READ_BATCH_MAX))
 		reader_send(rd); /* another day's contract, or a full batch: a statement of its own */
 	struct load *l = xcalloc(1, sizeof(*l));
-	*l = (struct load){cb, arg, "", r, -1, 0, NULL};
+	*l = (struct load){cb, arg, "", r, 0, NULL};
 	snprintf(l->id, sizeof(l->id), "%s", id);
 	memcpy(rd->today, today, sizeof(today));
 	*rd->tail = l;
