@@ -87,6 +87,11 @@ static bool verify_row(PGresult *r, int i, int *chain, long long *seq, char *pre
 	int ch = atoi(PQgetvalue(r, i, 0));
 	long long sq = atoll(PQgetvalue(r, i, 1));
 	if (ch != *chain) {
+		if (strcmp(PQgetvalue(r, i, 8), "t") != 0) {
+			snprintf(err, errlen, "chain %d: not registered in audit_chains, so no signed "
+				 "checkpoint covers its records", ch);
+			return false;
+		}
 		*chain = ch;
 		*seq = 0;
 		strcpy(prev, AUDIT_GENESIS);
@@ -122,8 +127,11 @@ bool audit_verify_db(const char *conninfo, long long *checked, char *err, size_t
 		PQfinish(c);
 		return false;
 	}
-	PGresult *r = PQexec(c, "SELECT chain, seq, prev_hash, hash, kind, subject, "
-				AUDIT_TS_SQL("recorded_at") ", payload FROM audit_log ORDER BY chain, seq");
+	/* the last column: whether a gateway registered the chain (audit_log has no foreign key) */
+	PGresult *r = PQexec(c, "SELECT l.chain, l.seq, l.prev_hash, l.hash, l.kind, l.subject, "
+				AUDIT_TS_SQL("l.recorded_at") ", l.payload, "
+				"EXISTS (SELECT 1 FROM audit_chains c WHERE c.id = l.chain) "
+				"FROM audit_log l ORDER BY l.chain, l.seq");
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		snprintf(err, errlen, "reading audit_log: %s", PQerrorMessage(c));
 		ok = false;

@@ -262,6 +262,23 @@ static void test_edited_payload_is_named(void **state)
 	assert_int_equal(verify(NULL, NULL), 0);
 }
 
+/*
+ * (a') a whole chain copied under an id no gateway registered: every hash in it is
+ * consistent, but no checkpoint covers it, so verify names it (audit_log has no
+ * foreign key to audit_chains since sql/011).
+ */
+static void test_unregistered_chain_is_named(void **state)
+{
+	assert_true(g.pid <= 0 || gw_stop(&g));
+	assert_true(sql(false, gw_fmt("INSERT INTO audit_log (chain, seq, prev_hash, hash, kind, subject, "
+				      "creditor_id, recorded_at, payload) SELECT 99999, seq, prev_hash, hash, kind, "
+				      "subject, creditor_id, recorded_at, payload FROM audit_log WHERE chain = %d", chain)));
+	assert_int_equal(verify(NULL, NULL), 1);
+	assert_non_null(strstr(out, "chain 99999: not registered in audit_chains"));
+	assert_true(sql(false, "DELETE FROM audit_log WHERE chain = 99999"));
+	assert_int_equal(verify(NULL, NULL), 0);
+}
+
 /* Recomputes every hash of the chain from seq 3 on after editing that payload. */
 static void rewrite_chain(PGconn *c)
 {
@@ -349,6 +366,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_checkpoints_endpoint),
 		cmocka_unit_test(test_export_verifies_offline),
 		cmocka_unit_test(test_edited_payload_is_named),
+		cmocka_unit_test(test_unregistered_chain_is_named),
 		cmocka_unit_test(test_rewritten_history_caught_by_checkpoint),
 		cmocka_unit_test(test_tampered_checkpoint_caught),
 	};

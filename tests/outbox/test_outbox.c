@@ -584,6 +584,41 @@ static void test_decision_by_reference(void **state)
 	PQclear(res);
 }
 
+/*
+ * The table's rule for event types (sql/002, rewritten without a bounded
+ * repetition by sql/011): 1 to 100 of A-Z a-z 0-9 _ . - and nothing else.
+ */
+static void test_event_type_rule(void **state)
+{
+	struct fx *fx = *state;
+	char hundred[101], sql[512];
+	memset(hundred, 'a', 100);
+	hundred[100] = '\0';
+	const char *good[] = {"decision.made", "A-z_0.9", "-", hundred};
+	const char *bad[] = {"", "decision made", "decision\nmade", "d\xc3\xa9" "cision", "x;y", "x/y"};
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(sql, sizeof(sql), "INSERT INTO outbox (target_kind, target_id, event_type, payload, status) "
+			 "VALUES ('creditor', 'woonstad', '%s', '{}', 'no_endpoint')", good[i]);
+		db_exec(fx->db, sql);
+	}
+	for (size_t i = 0; i <= sizeof(bad) / sizeof(bad[0]); i++) {
+		char longer[102];
+		const char *t = i < sizeof(bad) / sizeof(bad[0]) ? bad[i] : NULL;
+		if (!t) {
+			snprintf(longer, sizeof(longer), "%sa", hundred); /* 101 characters */
+			t = longer;
+		}
+		const char *p[] = {t};
+		PGresult *res = PQexecParams(fx->db, "INSERT INTO outbox (target_kind, target_id, event_type, "
+					     "payload, status) VALUES ('creditor', 'woonstad', $1, '{}', 'no_endpoint')", 1, NULL, p, NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(res), PGRES_FATAL_ERROR);
+		assert_string_equal(PQresultErrorField(res, PG_DIAG_SQLSTATE), "23514");
+		assert_non_null(strstr(PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME), "outbox_event_type_check"));
+		PQclear(res);
+	}
+	assert_int_equal(db_int(fx->db, "SELECT count(*) FROM outbox"), 4);
+}
+
 /* A row claimed by a deliverer that died is sent once its claim expires. */
 static void test_expired_claim_redelivered(void **state)
 {
@@ -714,6 +749,7 @@ int main(void)
 	    FX(test_two_deliverers_share_table),
 	    FX(test_no_endpoint_not_sent),
 	    FX(test_decision_by_reference),
+	    FX(test_event_type_rule),
 	    FX(test_expired_claim_redelivered),
 	    FX(test_list),
 	};
