@@ -69,6 +69,7 @@ struct commit_lane {
 	int n_pending;
 	struct unit *retry;           /* units to run one by one after a failed batch */
 	struct unit *flight;          /* the batch in flight */
+	struct timespec flight_start; /* when it was submitted */
 	int n_flight;
 	int n_checked;                /* version check rows of the flight */
 	int n_deferred;               /* pending units marked deferred */
@@ -347,6 +348,10 @@ static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 	struct commit_lane *c = arg;
 	struct unit *batch = c->flight;
 	int n = c->n_flight;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c->stats.batch_seconds += (double)(now.tv_sec - c->flight_start.tv_sec) +
+				  (double)(now.tv_nsec - c->flight_start.tv_nsec) / 1e9;
 	c->flight = NULL;
 	c->n_flight = 0;
 	c->state = CS_IDLE;
@@ -502,6 +507,7 @@ static void flush(struct commit_lane *c)
 	c->state = CS_FLIGHT;
 	c->stats.batches++;
 	c->stats.units += (unsigned long long)n;
+	clock_gettime(CLOCK_MONOTONIC, &c->flight_start);
 	pgpool_submit(c->pool, job, batch_done, c);
 }
 
@@ -614,6 +620,7 @@ void committer_stats(const struct committer *c, struct committer_stats *out)
 		out->units += s->units;
 		out->failed_units += s->failed_units;
 		out->conflicts += s->conflicts;
+		out->batch_seconds += s->batch_seconds;
 	}
 	out->lanes = c->n;
 }

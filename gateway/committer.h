@@ -95,6 +95,7 @@ void committer_submit_checked(struct committer *c, const struct commit_unit_ops 
 
 struct committer_stats {
 	unsigned long long batches, units, failed_units, conflicts;
+	double batch_seconds;   /* from a batch's submit to its outcome, summed */
 	long long head_seq; /* a lane's own; committer_stats leaves it 0 (committer_lane_head) */
 	int lanes;
 };

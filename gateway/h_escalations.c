@@ -37,6 +37,7 @@ struct esc {
 	struct req *r;
 	enum esc_state state;
 	int tries;
+	struct timespec stage_start; /* of the current state, for metrics_decision_stage */
 	struct escalation_request er;
 	char decision_id[40];
 	int64_t now;
@@ -144,6 +145,7 @@ static void esc_done(void *arg, enum commit_status st, const struct commit_ctx *
 {
 	struct esc *e = arg;
 	struct req *r = e->r;
+	metrics_decision_stage(r->srv->metrics, "commit", &e->stage_start);
 	if (st == COMMIT_CONFLICT && ++e->tries < DECIDE_MAX_TRIES) {
 		dossier_ctx_free(e->ctx);
 		e->ctx = NULL;
@@ -172,6 +174,7 @@ static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 	struct esc *e = arg;
 	struct req *r = e->r;
 	struct policy_input in;
+	metrics_decision_stage(r->srv->metrics, "read", &e->stage_start);
 	if (st != LOAD_OK || !dossier_visible(c, &r->who)) {
 		dossier_ctx_free(c);
 		req_problem(r, st == LOAD_UNAVAILABLE ? 503 : st == LOAD_CORRUPT ? 500 : 404,
@@ -191,6 +194,7 @@ static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 	dossier_policy_input(c, e->now, &in);
 	policy_decide(&in, &e->er, &e->dec);
 	e->state = ESC_COMMITTING;
+	clock_gettime(CLOCK_MONOTONIC, &e->stage_start);
 	/*
 	 * An allow changes what the dossier permits next (R10, R15, extensions):
 	 * it commits only if the dossier is still as read. A deny changes nothing
@@ -205,6 +209,7 @@ static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 static void esc_load(struct esc *e)
 {
 	e->state = ESC_LOADING;
+	clock_gettime(CLOCK_MONOTONIC, &e->stage_start);
 	dossier_load_for(e->r, e->r->params[0], (int64_t)time(NULL), esc_loaded, e);
 }
 

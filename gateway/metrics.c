@@ -58,6 +58,16 @@ static const char F_LAT[] = "fairgate_http_request_duration_seconds";
 static const char F_DEC[] = "fairgate_decisions_total";
 static const char F_RULE[] = "fairgate_decision_denials_by_rule_total";
 static const char F_TIMER[] = "fairgate_timer_runs_total";
+static const char F_STAGE[] = "fairgate_decision_stage_seconds";
+
+static void observe(struct series *s, double seconds)
+{
+	s->count++;
+	s->sum += seconds;
+	for (size_t i = 0; i < N_BUCKETS; i++)
+		if (seconds <= buckets[i])
+			s->le[i]++;
+}
 
 void metrics_request(struct metrics *m, const char *route, int status, double seconds)
 {
@@ -68,13 +78,19 @@ void metrics_request(struct metrics *m, const char *route, int status, double se
 		s->count++;
 	snprintf(l, sizeof(l), "route=\"%s\"", route);
 	s = get(m, F_LAT, l, true);
-	if (!s)
-		return;
-	s->count++;
-	s->sum += seconds;
-	for (size_t i = 0; i < N_BUCKETS; i++)
-		if (seconds <= buckets[i])
-			s->le[i]++;
+	if (s)
+		observe(s, seconds);
+}
+
+void metrics_decision_stage(struct metrics *m, const char *stage, const struct timespec *since)
+{
+	struct timespec now;
+	char l[64];
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(l, sizeof(l), "stage=\"%s\"", stage);
+	struct series *s = get(m, F_STAGE, l, true);
+	if (s)
+		observe(s, (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9);
 }
 
 void metrics_decision(struct metrics *m, const char *action, const char *outcome)
@@ -174,8 +190,9 @@ static void render_gauges(struct out *o, const struct server *srv)
 	       "# TYPE fairgate_commit_units_total counter\nfairgate_commit_units_total %llu\n"
 	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"
 	       "# TYPE fairgate_commit_conflicts_total counter\nfairgate_commit_conflicts_total %llu\n"
+	       "# TYPE fairgate_commit_batch_seconds_total counter\nfairgate_commit_batch_seconds_total %.6f\n"
 	       "# TYPE fairgate_audit_head_seq gauge\n",
-	    cs.batches, cs.units, cs.failed_units, cs.conflicts);
+	    cs.batches, cs.units, cs.failed_units, cs.conflicts, cs.batch_seconds);
 	int chain;
 	long long seq;
 	for (int i = 0; committer_lane_head(srv->committer, i, &chain, &seq); i++)
@@ -196,6 +213,8 @@ char *metrics_render(const struct server *srv, size_t *len)
 	render_family(&o, m, F_DEC, "counter", "Escalation decisions recorded, by action and outcome.");
 	render_family(&o, m, F_RULE, "counter", "Denying reasons recorded, by rule.");
 	render_family(&o, m, F_TIMER, "counter", "Timer runs, by timer.");
+	render_family(&o, m, F_STAGE, "histogram",
+		      "Escalation decisions' stages: reading the dossier, and committing (lane wait and batch).");
 	render_gauges(&o, srv);
 	*len = o.len;
 	return o.buf;
