@@ -31,10 +31,8 @@
  */
 static const char SQL_DOSSIERS[] =
 	"SELECT " DOSSIER_ROW_COLUMNS ", ct.doc, ct.creditor_id, p.doc, "
-	/* the facts' JSON built as text: no per-value type dispatch (reporter is checked) */
-	"(SELECT '[' || string_agg('{\"id\":' || e.id || ',\"reporter\":\"' || e.reporter || "
-	"'\",\"body\":' || e.body::text || '}', ',' ORDER BY e.occurred_at, e.id) || ']' "
-	"FROM events e WHERE e.dossier_id = d.id), "
+	/* the facts' JSON as built when they were written (sql/012_dossier_facts.sql) */
+	"(SELECT f.facts FROM dossier_facts f WHERE f.dossier_id = d.id), "
 	"(SELECT json_agg(json_build_array(a.action, extract(epoch FROM a.decided_at)::bigint, "
 	"coalesce(a.amount_cents, 0), coalesce((a.request->>'extend_days')::int, 0)) "
 	"ORDER BY a.decided_at) FROM decisions a WHERE a.dossier_id = d.id AND a.outcome = 'allow'), "

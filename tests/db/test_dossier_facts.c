@@ -1,0 +1,198 @@
+/* test_dossier_facts.c - dossier_facts (sql/012) holds, for every dossier, exactly the facts
+ * array that aggregating its events gives, whatever writes the events: single and multi-row
+ * inserts out of time order, updates that move a fact, deletes, TRUNCATE, and two
+ * transactions adding facts to one dossier at once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+#include <string.h>
+
+#include "dbtest.h"
+#include "migrate.h"
+
+/* The array as the read built it from events before sql/012, for one dossier. */
+#define AGGREGATE                                                                                  \
+	"SELECT '[' || string_agg('{\"id\":' || e.id || ',\"reporter\":\"' || e.reporter || "       \
+	"'\",\"body\":' || e.body::text || '}', ',' ORDER BY e.occurred_at, e.id) || ']' "           \
+	"FROM events e WHERE e.dossier_id = $1"
+
+struct fx {
+	char schema[96];
+	char conninfo[1024];
+	PGconn *c;
+};
+
+static PGconn *connect_quiet(const char *conninfo)
+{
+	PGconn *c = PQconnectdb(conninfo);
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	PQsetNoticeProcessor(c, dbtest_quiet, NULL);
+	return c;
+}
+
+static void ok(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* One text value of a one-parameter query; "" for SQL NULL or no row. */
+static char *text1(PGconn *c, const char *sql, const char *param)
+{
+	const char *p[] = {param};
+	PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, param ? p : NULL, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	char *v = strdup(PQntuples(r) && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "");
+	assert_non_null(v);
+	PQclear(r);
+	return v;
+}
+
+/* dossier_facts' row for id is the aggregate of its events (both absent when it has none). */
+static void expect_in_step(PGconn *c, const char *id)
+{
+	char *kept = text1(c, "SELECT facts FROM dossier_facts WHERE dossier_id = $1", id);
+	char *built = text1(c, AGGREGATE, id);
+	if (strcmp(kept, built) != 0)
+		fail_msg("dossier %s: dossier_facts has\n  %s\nevents give\n  %s", id, kept, built);
+	free(kept);
+	free(built);
+}
+
+static void event(PGconn *c, const char *dossier, const char *at, const char *body)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO events (dossier_id, type, occurred_at, reporter, principal_id, body) "
+		 "VALUES ('%s', 'payment', '%s', 'partner', 1, '%s')", dossier, at, body);
+	ok(c, sql);
+}
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	const char *url = dbtest_url();
+	if (!url)
+		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
+	char sql[256], err[512];
+	int applied = 0;
+	dbtest_unique(fx->schema, sizeof(fx->schema), "fgt_facts");
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", fx->schema);
+	PQclear(dbtest_exec(url, sql));
+	dbtest_conninfo_with_schema(url, fx->schema, fx->conninfo, sizeof(fx->conninfo));
+	if (!migrate_run(fx->conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
+		fail_msg("migrate: %s", err);
+	fx->c = connect_quiet(fx->conninfo);
+	ok(fx->c, "INSERT INTO partners (id, kind, name, doc) VALUES ('p', 'agency', 'P', '{}')");
+	ok(fx->c, "INSERT INTO dossiers (id, creditor_id, partner_id, contract_id, debtor_ref, "
+		  "principal_cents, currency, due_date, phase, shortened_track, handed_over_at) "
+		  "SELECT 'd' || i, 'c', 'p', 'k', 'deb-' || i, 10000, 'EUR', '2026-01-01', 'amicable', "
+		  "false, '2026-02-01' FROM generate_series(1, 3) i");
+	*state = fx;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+	char sql[256];
+	PQfinish(fx->c);
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", fx->schema);
+	PQclear(dbtest_exec(dbtest_url(), sql));
+	free(fx);
+	return 0;
+}
+
+/* Inserts one by one and several at once, out of time order; updates; deletes; TRUNCATE. */
+static void test_facts_follow_events(void **state)
+{
+	struct fx *fx = *state;
+	PGconn *c = fx->c;
+	expect_in_step(c, "d1"); /* no facts: no row, as the aggregate gives NULL */
+	event(c, "d1", "2026-03-03T10:00:00Z", "{\"n\": 3, \"note\": \"caf\xc3\xa9 \\\"q\\\"\"}");
+	event(c, "d1", "2026-03-01T10:00:00Z", "{\"n\": 1}");
+	event(c, "d1", "2026-03-02T10:00:00Z", "{\"n\": 2}");
+	expect_in_step(c, "d1");
+	char *facts = text1(c, "SELECT facts FROM dossier_facts WHERE dossier_id = 'd1'", NULL);
+	char *one = strstr(facts, "\"n\": 1"), *two = strstr(facts, "\"n\": 2"), *three = strstr(facts, "\"n\": 3");
+	assert_true(one && two && three && one < two && two < three); /* in occurred_at order */
+	free(facts);
+
+	ok(c, "INSERT INTO events (dossier_id, type, occurred_at, reporter, principal_id, body) VALUES "
+	      "('d1', 'payment', '2026-03-01T10:00:00Z', 'creditor', 1, '{\"n\": 0}'), "
+	      "('d2', 'payment', '2026-03-05T10:00:00Z', 'partner', 1, '{\"n\": 5}'), "
+	      "('d2', 'payment', '2026-03-04T10:00:00Z', 'partner', 1, '{\"n\": 4}')");
+	expect_in_step(c, "d1");
+	expect_in_step(c, "d2");
+	expect_in_step(c, "d3");
+
+	ok(c, "UPDATE events SET body = '{\"n\": 22}' WHERE body->>'n' = '2'");
+	expect_in_step(c, "d1");
+	ok(c, "UPDATE events SET dossier_id = 'd3' WHERE dossier_id = 'd2' AND body->>'n' = '4'");
+	expect_in_step(c, "d2");
+	expect_in_step(c, "d3");
+	ok(c, "DELETE FROM events WHERE dossier_id IN ('d2', 'd3')");
+	expect_in_step(c, "d2");
+	expect_in_step(c, "d3");
+	char *n = text1(c, "SELECT count(*) FROM dossier_facts WHERE dossier_id IN ('d2', 'd3')", NULL);
+	assert_string_equal(n, "0");
+	free(n);
+
+	ok(c, "TRUNCATE events");
+	n = text1(c, "SELECT count(*) FROM dossier_facts", NULL);
+	assert_string_equal(n, "0");
+	free(n);
+}
+
+/*
+ * Two transactions add a fact to one dossier at once: the second waits for the first
+ * (the dossier's row is locked before the array is rebuilt) and keeps both facts.
+ */
+static void test_concurrent_facts_both_kept(void **state)
+{
+	struct fx *fx = *state;
+	PGconn *a = fx->c, *b = connect_quiet(fx->conninfo);
+	event(a, "d1", "2026-03-01T10:00:00Z", "{\"n\": 1}");
+	ok(a, "BEGIN");
+	event(a, "d1", "2026-03-02T10:00:00Z", "{\"n\": \"first\"}");
+	assert_int_equal(PQsendQuery(b, "INSERT INTO events (dossier_id, type, occurred_at, reporter, "
+					"principal_id, body) VALUES ('d1', 'payment', '2026-03-03T10:00:00Z', "
+					"'partner', 1, '{\"n\": \"second\"}')"),
+			 1);
+	/* b is held while a is open */
+	for (int i = 0; i < 20; i++) {
+		usleep(10000);
+		assert_int_equal(PQconsumeInput(b), 1);
+		assert_int_equal(PQisBusy(b), 1);
+	}
+	ok(a, "COMMIT");
+	PGresult *r;
+	int results = 0;
+	while ((r = PQgetResult(b)) != NULL) {
+		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+		PQclear(r);
+		results++;
+	}
+	assert_int_equal(results, 1);
+	PQfinish(b);
+	char *facts = text1(a, "SELECT facts FROM dossier_facts WHERE dossier_id = 'd1'", NULL);
+	if (!strstr(facts, "\"first\"") || !strstr(facts, "\"second\""))
+		fail_msg("both facts should be kept: %s", facts);
+	free(facts);
+	expect_in_step(a, "d1");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_facts_follow_events, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_facts_both_kept, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
