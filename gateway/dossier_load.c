@@ -33,9 +33,8 @@ static const char SQL_DOSSIERS[] =
 	"SELECT " DOSSIER_ROW_COLUMNS ", ct.doc, ct.creditor_id, p.doc, "
 	/* the facts' JSON as built when they were written (sql/012_dossier_facts.sql) */
 	"(SELECT f.facts FROM dossier_facts f WHERE f.dossier_id = d.id), "
-	"(SELECT json_agg(json_build_array(a.action, extract(epoch FROM a.decided_at)::bigint, "
-	"coalesce(a.amount_cents, 0), coalesce((a.request->>'extend_days')::int, 0)) "
-	"ORDER BY a.decided_at) FROM decisions a WHERE a.dossier_id = d.id AND a.outcome = 'allow'), "
+	/* the allowed escalations as appended by their batches (sql/013_dossier_allowed.sql) */
+	"CASE WHEN d.allowed = '' THEN NULL ELSE '[' || d.allowed || ']' END, "
 	"(SELECT json_agg(l.doc) FROM (SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x "
 	"WHERE x.contract_id = d.contract_id AND x.partner_id = d.partner_id "
 	"ORDER BY x.id, x.version DESC) l), d.id "

@@ -93,6 +93,27 @@ static const struct rowset_def DECISION_ROWS = {
 	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at)",
 	15, 100};
 
+/*
+ * An allow's entry in its dossier's list of allowed escalations (sql/013), in the
+ * batch after the version checks: [action, decided_at epoch, amount_cents, the
+ * request's extend_days or 0], and the days an extension moves the deadline.
+ */
+static const struct rowset_def ALLOWED_ROWS = {
+	"SELECT fairgate_record_allows($1::text[], $2::text[], $3::text[]::int[])", 3, 50};
+
+static void record_allow(const struct esc *e, const struct commit_ctx *cc)
+{
+	char entry[96], days[16];
+	snprintf(entry, sizeof(entry), "[\"%s\",%lld,%lld,%d]", action_name(e->er.action), (long long)e->now,
+		 e->er.has_amount ? (long long)e->er.amount_cents : 0LL, e->er.extend_days);
+	snprintf(days, sizeof(days), "%d",
+		 e->er.action != ACTION_EXTEND_DURATION ? 0
+		 : e->er.extend_days			 ? e->er.extend_days
+							 : POLICY_EXTEND_DEFAULT_DAYS);
+	const char *v[] = {e->ctx->id, entry, days};
+	commit_rows(cc, &ALLOWED_ROWS, v);
+}
+
 static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind, const char **subject,
 		      const char **creditor, const char **payload)
 {
@@ -115,13 +136,8 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 	commit_rows(cc, &DECISION_ROWS, pd);
 	kpi_count_decision(cc, c->creditor_id, c->partner.id, &c->contract, &c->dossier, e->er.action,
 			   &e->dec, e->now);
-	if (e->dec.allow && e->er.action == ACTION_EXTEND_DURATION) {
-		char days[16];
-		snprintf(days, sizeof(days), "%d", e->er.extend_days ? e->er.extend_days : POLICY_EXTEND_DEFAULT_DAYS);
-		const char *px[] = {c->id, days};
-		pgjob_add(cc->job, "UPDATE dossiers SET deadline = deadline + $2::int, "
-				   "flagged_for_return_at = NULL WHERE id = $1", 2, px);
-	}
+	if (e->dec.allow)
+		record_allow(e, cc);
 	/* the body is stored once, in decisions: the notification and the key's answer refer to it */
 	outbox_enqueue_decision(cc, "creditor", c->creditor_id, c->creditor_webhook, "decision.made",
 				e->decision_id);

@@ -785,6 +785,26 @@ static void test_scoping(void **state)
 	assert_int_equal(sql_count("SELECT count(*) FROM decisions WHERE dossier_id = $1", did), 1);
 }
 
+/*
+ * Every dossier's list of allowed escalations, kept on its row by the commit
+ * batches (sql/013), equals what its allowed decisions give, in their order.
+ */
+static void test_allowed_kept_on_dossier(void **state)
+{
+	const char *agg =
+	    "(SELECT coalesce(jsonb_agg(jsonb_build_array(a.action, extract(epoch FROM a.decided_at)::bigint, "
+	    "coalesce(a.amount_cents, 0), coalesce((a.request->>'extend_days')::int, 0)) "
+	    "ORDER BY a.decided_at, a.audit_chain, a.audit_seq), '[]') FROM decisions a "
+	    "WHERE a.dossier_id = d.id AND a.outcome = 'allow')";
+	char q[1024];
+	snprintf(q, sizeof(q), "SELECT count(*) FROM dossiers d WHERE ('[' || d.allowed || ']')::jsonb "
+		 "IS DISTINCT FROM %s", agg);
+	assert_int_equal(sql_count(q, NULL), 0);
+	/* not vacuous: the stories allowed escalations on several dossiers, one of them twice */
+	assert_true(sql_count("SELECT count(*) FROM dossiers WHERE allowed <> ''", NULL) >= 3);
+	assert_true(sql_count("SELECT count(*) FROM dossiers WHERE allowed LIKE '%],[%'", NULL) >= 1);
+}
+
 static void test_audit_verifies(void **state)
 {
 	char out[512];
@@ -811,6 +831,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_idempotency),
 		cmocka_unit_test(test_burst_read_together),
 		cmocka_unit_test(test_scoping),
+		cmocka_unit_test(test_allowed_kept_on_dossier),
 		cmocka_unit_test(test_audit_verifies),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
