@@ -23,6 +23,7 @@ struct unit {
 	char hash[AUDIT_HASH_HEX];
 	char key[COMMIT_KEY_MAX]; /* "" when the unit checks no version */
 	long long version;
+	struct dossier_change change; /* applied with the version bump */
 	bool deferred;            /* left out of the batch in flight: its key is in it */
 	int check_pos;            /* its row among the batch's version checks, or -1 */
 	struct unit *next;
@@ -30,11 +31,13 @@ struct unit {
 
 /*
  * The version checks of a batch, one row per checked unit, first of its
- * statements. fairgate_expect_versions (sql/007_batch.sql) bumps them all or
- * raises 40001 naming the stale rows' positions.
+ * statements. fairgate_expect_versions (sql/013_dossier_allowed.sql) bumps
+ * them all, applying each unit's dossier_change, or raises 40001 naming the
+ * stale rows' positions.
  */
 static const struct rowset_def VERSION_ROWS = {
-	"SELECT fairgate_expect_versions($1::text[], $2::text[]::bigint[])", 2, 0};
+	"SELECT fairgate_expect_versions($1::text[], $2::text[]::bigint[], $3::text[], $4::text[]::int[])",
+	4, 0};
 
 static const struct rowset_def AUDIT_ROWS = {
 	"INSERT INTO audit_log (chain, seq, prev_hash, hash, kind, subject, creditor_id, "
@@ -117,7 +120,7 @@ static void lane_submit(struct commit_lane *c, const struct commit_unit_ops *ops
 }
 
 static void lane_submit_checked(struct commit_lane *c, const struct commit_unit_ops *ops, void *arg,
-				const char *key, long long version)
+				const char *key, long long version, const struct dossier_change *change)
 {
 	struct unit *u = xcalloc(1, sizeof(*u));
 	u->ops = ops;
@@ -125,6 +128,8 @@ static void lane_submit_checked(struct commit_lane *c, const struct commit_unit_
 	if (snprintf(u->key, sizeof(u->key), "%s", key) >= (int)sizeof(u->key) || !key[0])
 		abort(); /* a programming error: keys are validated ids */
 	u->version = version;
+	if (change)
+		u->change = *change;
 	enqueue(c, u);
 }
 
@@ -196,9 +201,10 @@ static void build_unit(struct commit_lane *c, struct unit *u, struct pgjob *job,
 	snprintf(u->recorded_at, sizeof(u->recorded_at), "%s", recorded_at);
 	u->ctx = (struct commit_ctx){c->chain, seq, u->recorded_at, job, c};
 	if (u->key[0]) {
-		char version_s[24];
+		char version_s[24], days_s[16];
 		snprintf(version_s, sizeof(version_s), "%lld", u->version);
-		const char *v[] = {u->key, version_s};
+		snprintf(days_s, sizeof(days_s), "%d", u->change.extend_days);
+		const char *v[] = {u->key, version_s, u->change.allowed_entry, days_s};
 		commit_rows(&u->ctx, &VERSION_ROWS, v);
 		u->check_pos = c->n_checked++;
 	} else {
@@ -606,9 +612,9 @@ void committer_submit(struct committer *c, const struct commit_unit_ops *ops, vo
 
 /* A dossier's units always take the same lane: its version checks never meet another lane's. */
 void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
-			      const char *key, long long version)
+			      const char *key, long long version, const struct dossier_change *change)
 {
-	lane_submit_checked(c->lanes[key_hash(key) % (unsigned)c->n], ops, arg, key, version);
+	lane_submit_checked(c->lanes[key_hash(key) % (unsigned)c->n], ops, arg, key, version, change);
 }
 
 void committer_stats(const struct committer *c, struct committer_stats *out)

@@ -89,9 +89,22 @@ void committer_close(struct committer *c);
 void committer_free(struct committer *c);
 /* Queues a unit; done() runs later from the loop. */
 void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg);
-/* Queues a unit that commits only if dossier key is still at version (and bumps it). */
+/*
+ * What a checked unit changes on its dossier's row besides the version, in the
+ * same UPDATE (sql/013): an entry appended to the dossier's allowed escalations
+ * ("" for none) and the days its deadline moves (0 for none).
+ */
+#define COMMIT_ALLOWED_ENTRY_MAX 96
+struct dossier_change {
+	char allowed_entry[COMMIT_ALLOWED_ENTRY_MAX];
+	int extend_days;
+};
+/*
+ * Queues a unit that commits only if dossier key is still at version (and
+ * bumps it, applying change; NULL changes nothing else).
+ */
 void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
-			      const char *key, long long version);
+			      const char *key, long long version, const struct dossier_change *change);
 
 struct committer_stats {
 	unsigned long long batches, units, failed_units, conflicts;

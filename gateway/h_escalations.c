@@ -93,27 +93,6 @@ static const struct rowset_def DECISION_ROWS = {
 	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at)",
 	15, 100};
 
-/*
- * An allow's entry in its dossier's list of allowed escalations (sql/013), in the
- * batch after the version checks: [action, decided_at epoch, amount_cents, the
- * request's extend_days or 0], and the days an extension moves the deadline.
- */
-static const struct rowset_def ALLOWED_ROWS = {
-	"SELECT fairgate_record_allows($1::text[], $2::text[], $3::text[]::int[])", 3, 50};
-
-static void record_allow(const struct esc *e, const struct commit_ctx *cc)
-{
-	char entry[96], days[16];
-	snprintf(entry, sizeof(entry), "[\"%s\",%lld,%lld,%d]", action_name(e->er.action), (long long)e->now,
-		 e->er.has_amount ? (long long)e->er.amount_cents : 0LL, e->er.extend_days);
-	snprintf(days, sizeof(days), "%d",
-		 e->er.action != ACTION_EXTEND_DURATION ? 0
-		 : e->er.extend_days			 ? e->er.extend_days
-							 : POLICY_EXTEND_DEFAULT_DAYS);
-	const char *v[] = {e->ctx->id, entry, days};
-	commit_rows(cc, &ALLOWED_ROWS, v);
-}
-
 static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind, const char **subject,
 		      const char **creditor, const char **payload)
 {
@@ -136,8 +115,6 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 	commit_rows(cc, &DECISION_ROWS, pd);
 	kpi_count_decision(cc, c->creditor_id, c->partner.id, &c->contract, &c->dossier, e->er.action,
 			   &e->dec, e->now);
-	if (e->dec.allow)
-		record_allow(e, cc);
 	/* the body is stored once, in decisions: the notification and the key's answer refer to it */
 	outbox_enqueue_decision(cc, "creditor", c->creditor_id, c->creditor_webhook, "decision.made",
 				e->decision_id);
@@ -185,6 +162,21 @@ static void esc_done(void *arg, enum commit_status st, const struct commit_ctx *
 
 static const struct commit_unit_ops esc_ops = {esc_build, esc_done};
 
+/*
+ * What an allow changes on its dossier with the version bump (sql/013): its
+ * entry among the allowed escalations, [action, decided_at epoch, amount_cents,
+ * the request's extend_days or 0], and for an extension the deadline's days.
+ */
+static void allowed_change(const struct esc *e, struct dossier_change *out)
+{
+	snprintf(out->allowed_entry, sizeof(out->allowed_entry), "[\"%s\",%lld,%lld,%d]",
+		 action_name(e->er.action), (long long)e->now,
+		 e->er.has_amount ? (long long)e->er.amount_cents : 0LL, e->er.extend_days);
+	out->extend_days = e->er.action != ACTION_EXTEND_DURATION ? 0
+			   : e->er.extend_days			  ? e->er.extend_days
+								  : POLICY_EXTEND_DEFAULT_DAYS;
+}
+
 static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 {
 	struct esc *e = arg;
@@ -216,8 +208,11 @@ static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 	 * it commits only if the dossier is still as read. A deny changes nothing
 	 * a decision reads, so it is valid as of its snapshot and needs no check.
 	 */
-	if (e->dec.allow)
-		committer_submit_checked(r->srv->committer, &esc_ops, e, c->id, c->version);
+	if (e->dec.allow) {
+		struct dossier_change change;
+		allowed_change(e, &change);
+		committer_submit_checked(r->srv->committer, &esc_ops, e, c->id, c->version, &change);
+	}
 	else
 		committer_submit(r->srv->committer, &esc_ops, e);
 }

@@ -1,7 +1,9 @@
-/* test_dossier_facts.c - dossier_facts (sql/012) holds, for every dossier, exactly the facts
- * array that aggregating its events gives, whatever writes the events: single and multi-row
- * inserts out of time order, updates that move a fact, deletes, TRUNCATE, and two
- * transactions adding facts to one dossier at once. */
+/* test_dossier_facts.c - the dossier's history kept for its read: dossier_facts (sql/012)
+ * holds, for every dossier, exactly the facts array that aggregating its events gives,
+ * whatever writes the events: single and multi-row inserts out of time order, updates that
+ * move a fact, deletes, TRUNCATE, and two transactions adding facts to one dossier at once;
+ * and a batch's version check (sql/013) appends each allow to dossiers.allowed and moves an
+ * extension's deadline in the same UPDATE, or changes nothing when a version is stale. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -188,11 +190,57 @@ static void test_concurrent_facts_both_kept(void **state)
 	expect_in_step(a, "d1");
 }
 
+/* One row of dossier id: "version|allowed|deadline|flagged". */
+static char *dossier_row(PGconn *c, const char *id)
+{
+	return text1(c, "SELECT version || '|' || allowed || '|' || coalesce(deadline::text, '-') || '|' || "
+			"(flagged_for_return_at IS NOT NULL) FROM dossiers WHERE id = $1", id);
+}
+
+static void test_version_bump_applies_change(void **state)
+{
+	struct fx *fx = *state;
+	PGconn *c = fx->c;
+	ok(c, "UPDATE dossiers SET deadline = '2026-06-01', flagged_for_return_at = now() WHERE id = 'd2'");
+	ok(c, "UPDATE dossiers SET deadline = '2026-06-01' WHERE id = 'd3'");
+	/* d1: an allow without a deadline change; d2: an extension by 30 days; d3: a bare bump */
+	ok(c, "SELECT fairgate_expect_versions('{d1,d2,d3}', '{0,0,0}', "
+	      "'{\"[\\\"transfer_to_bailiff\\\",1,0,0]\",\"[\\\"extend_duration\\\",2,0,30]\",\"\"}', '{0,30,0}')");
+	char *row = dossier_row(c, "d1");
+	assert_string_equal(row, "1|[\"transfer_to_bailiff\",1,0,0]|-|false");
+	free(row);
+	row = dossier_row(c, "d2");
+	assert_string_equal(row, "1|[\"extend_duration\",2,0,30]|2026-07-01|false");
+	free(row);
+	row = dossier_row(c, "d3");
+	assert_string_equal(row, "1||2026-06-01|false");
+	free(row);
+	/* a second allow is appended after the first */
+	ok(c, "SELECT fairgate_expect_versions('{d1}', '{1}', '{\"[\\\"collection_costs\\\",3,4000,0]\"}', '{0}')");
+	row = dossier_row(c, "d1");
+	assert_string_equal(row, "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
+	free(row);
+	/* a stale version: 40001 naming its position, and no row changed */
+	PGresult *r = PQexec(c, "SELECT fairgate_expect_versions('{d3,d1}', '{1,1}', "
+				"'{\"\",\"[\\\"summons\\\",4,0,0]\"}', '{5,0}')");
+	assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+	assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "40001");
+	assert_non_null(strstr(PQresultErrorMessage(r), "stale dossier versions at {2}"));
+	PQclear(r);
+	row = dossier_row(c, "d3");
+	assert_string_equal(row, "1||2026-06-01|false");
+	free(row);
+	row = dossier_row(c, "d1");
+	assert_string_equal(row, "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
+	free(row);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_facts_follow_events, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_concurrent_facts_both_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_version_bump_applies_change, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
