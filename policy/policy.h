@@ -129,7 +129,7 @@ struct prior_escalation {
 	enum action action;
 	int64_t decided_at;
 	int64_t amount_cents;
-	int extend_days; /* extend_duration: the days it granted */
+	int extend_days; /* extend_duration: the days asked (0: POLICY_EXTEND_DEFAULT_DAYS granted) */
 };
 
 /* A dossier as handed over, with its history. The policy only reads it. */
