@@ -17,7 +17,9 @@ ALTER TABLE dossiers ADD COLUMN allowed text NOT NULL DEFAULT '';
 -- statement per allow) cost 32 to 64 us per allow in the benchmark's profile: another row
 -- version, and the foreign key check on partners that PostgreSQL repeats for a row its own
 -- transaction wrote. p_allowed[i] NULL or '' and p_extend_days[i] 0 change only the version.
--- The two-argument function of 007 stays for a gateway of the previous release.
+-- The two-argument function of 007 is dropped: a gateway of the previous release would commit
+-- allows without appending them, and the new gateways would then read an incomplete list. Without
+-- it, such a gateway's allows fail (fail closed: nothing allowed) until it is upgraded.
 CREATE FUNCTION fairgate_expect_versions(p_ids text[], p_versions bigint[], p_allowed text[],
                                          p_extend_days int[]) RETURNS void
 LANGUAGE plpgsql AS $$
@@ -58,3 +60,5 @@ FROM (SELECT x.dossier_id,
                         ',' ORDER BY x.decided_at, x.audit_chain, x.audit_seq) AS entries
       FROM decisions x WHERE x.outcome = 'allow' GROUP BY x.dossier_id) a
 WHERE d.id = a.dossier_id;
+
+DROP FUNCTION fairgate_expect_versions(text[], bigint[]);
