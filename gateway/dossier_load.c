@@ -13,11 +13,13 @@
 #include "idempotency.h"
 #include "log.h"
 #include "mem.h"
+#include "rowset.h"
 #include "server.h"
 
 /*
  * Dossiers in one statement, so one snapshot without a transaction: for each
- * id of $1, its row, then the contract in force on $2, the partner, and the
+ * row of the arrays $1 (ids) and $2 (days, all the same: a batch is one day's),
+ * the dossier's row, then the contract in force on its day, the partner, and the
  * history as JSON arrays (one parse each, no statement per table), and last
  * the id (column DC__COUNT). The loads of one loop turn share it: under load
  * one statement reads a turn's dozens of dossiers (one executor start, one
@@ -38,12 +40,12 @@ static const char SQL_DOSSIERS[] =
 	"(SELECT json_agg(l.doc) FROM (SELECT DISTINCT ON (x.id) x.doc FROM contract_exceptions x "
 	"WHERE x.contract_id = d.contract_id AND x.partner_id = d.partner_id "
 	"ORDER BY x.id, x.version DESC) l), d.id "
-	"FROM (SELECT DISTINCT unnest($1::text[])) AS q(id) "
-	"CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.id = q.id LIMIT 1) d "
+	"FROM (SELECT DISTINCT u.id, u.day::date FROM unnest($1::text[], $2::text[]) AS u(id, day)) "
+	"AS q(id, day) CROSS JOIN LATERAL (SELECT * FROM dossiers x WHERE x.id = q.id LIMIT 1) d "
 	"LEFT JOIN creditors c ON c.id = d.creditor_id "
 	"LEFT JOIN partners p ON p.id = d.partner_id "
 	"LEFT JOIN LATERAL (SELECT k.doc, k.creditor_id FROM contracts k WHERE k.id = d.contract_id "
-	"AND k.valid_from <= $2::date AND (k.valid_to IS NULL OR k.valid_to >= $2::date) "
+	"AND k.valid_from <= q.day AND (k.valid_to IS NULL OR k.valid_to >= q.day) "
 	"ORDER BY k.version DESC LIMIT 1) ct ON true";
 
 /* One dossier to read, waiting in the reader or in its batch's job. */
@@ -221,8 +223,12 @@ enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, 
 /* A batch's job: the dossiers, then (when any load has a key to look up) the keys. */
 enum { READ_DOSSIERS, READ_KEYS };
 
+/* The batch's rows (id, day), sent as rowset.h's binary arrays. */
+static const struct rowset_def READ_ROWS = {SQL_DOSSIERS, 2, 0};
+
 struct dossier_reader {
 	struct pgpool *pool;
+	struct rowset rows;   /* reused batch after batch */
 	struct event *ev;     /* active while loads wait: sends them after this turn's callbacks */
 	struct load *head, **tail;
 	int n;
@@ -265,41 +271,18 @@ static void batch_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	}
 }
 
-/* Appends one element to an array literal: "..." with backslash and quote escaped (room kept for "}"). */
-static void literal_add(char **buf, size_t *len, size_t *cap, const char *v)
-{
-	size_t need = *len + 2 * strlen(v) + 6; /* separator, quotes, then "}" and NUL */
-	if (need > *cap) {
-		*cap = need * 2;
-		*buf = xrealloc(*buf, *cap);
-	}
-	char *o = *buf + *len;
-	*o++ = *len ? ',' : '{';
-	*o++ = '"';
-	for (const char *p = v; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			*o++ = '\\';
-		*o++ = *p;
-	}
-	*o++ = '"';
-	*len = (size_t)(o - *buf);
-}
-
 /* Sends the waiting loads as one job: the dossiers' statement, then their key lookups. */
 static void reader_send(struct dossier_reader *rd)
 {
 	struct load *head = rd->head;
 	if (!head)
 		return;
-	size_t len = 0, cap = 0;
-	char *ids = NULL;
-	for (struct load *l = head; l; l = l->next)
-		literal_add(&ids, &len, &cap, l->id);
-	memcpy(ids + len, "}", 2);
-	const char *params[] = {ids, rd->today};
 	struct pgjob *job = pgjob_create(false); /* one statement, one snapshot */
-	pgjob_add(job, SQL_DOSSIERS, 2, params);
-	free(ids);
+	for (struct load *l = head; l; l = l->next) {
+		const char *row[] = {l->id, rd->today};
+		rowset_add(&rd->rows, row);
+	}
+	rowset_flush(&rd->rows, job); /* READ_DOSSIERS */
 	struct idem_lookups *keys = idem_lookups_new();
 	for (struct load *l = head; l; l = l->next)
 		if (l->idem_req)
@@ -330,6 +313,7 @@ struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgp
 		free(rd);
 		return NULL;
 	}
+	rowset_init(&rd->rows, &READ_ROWS);
 	return rd;
 }
 
@@ -351,6 +335,7 @@ void dossier_reader_free(struct dossier_reader *rd)
 		return;
 	reader_send(rd); /* the pool answers them (unavailable, once it is closed) */
 	event_free(rd->ev);
+	rowset_free(&rd->rows);
 	free(rd);
 }
 

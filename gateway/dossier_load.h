@@ -54,7 +54,7 @@ struct event_base;
 struct pgpool;
 /* NULL when the event cannot be made. */
 struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgpool *pool);
-/* The statement of a turn's reads ($1 the ids as text[], $2 the day), for EXPLAIN in tests. */
+/* The statement of a turn's reads ($1 the ids, $2 their day, both text[]), for EXPLAIN in tests. */
 const char *dossier_read_sql(void);
 /* Dossiers read, and the statements that read them, so far. */
 void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,

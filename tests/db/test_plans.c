@@ -58,22 +58,19 @@ static void test_generic_plans_probe_indexes(void **state)
 	const char *url = dbtest_url();
 	if (!url)
 		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
-	char schema[96], sql[256], conninfo[1024], err[512];
+	struct dbtest_schema db;
+	char err[512];
 	int applied = 0;
-	dbtest_unique(schema, sizeof(schema), "fgt_plans");
-	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
-	PQclear(dbtest_exec(url, sql));
-	dbtest_conninfo_with_schema(url, schema, conninfo, sizeof(conninfo));
-	assert_true(conninfo[0] != '\0');
-	if (!migrate_run(conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
+	assert_true(dbtest_schema_create(&db, url, "fgt_plans"));
+	if (!migrate_run(db.conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
 		fail_msg("migrate: %s", err);
 	assert_true(applied >= 10);
 
-	PGconn *c = PQconnectdb(conninfo);
+	PGconn *c = PQconnectdb(db.conninfo);
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	PQclear(PQexec(c, "SET plan_cache_mode = force_generic_plan"));
 
-	char *plan = generic_plan(c, "text[], text", dossier_read_sql(), "'{a,b}', '2026-12-01'");
+	char *plan = generic_plan(c, "text[], text[]", dossier_read_sql(), "'{a,b}', '{2026-12-01,2026-12-01}'");
 	expect(plan, "Index Scan using dossiers_pkey", "Seq Scan on dossiers");
 	expect(plan, "Index Scan using dossier_facts_pkey", "Seq Scan on dossier_facts");
 	free(plan);
@@ -84,8 +81,7 @@ static void test_generic_plans_probe_indexes(void **state)
 	free(plan);
 
 	PQfinish(c);
-	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
-	PQclear(dbtest_exec(url, sql));
+	dbtest_schema_drop(&db, url);
 }
 
 int main(void)
