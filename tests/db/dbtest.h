@@ -3,6 +3,7 @@
 #define FAIRGATE_DBTEST_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,34 @@ static inline PGresult *dbtest_exec(const char *conninfo, const char *sql)
 		fprintf(stderr, "dbtest_exec: %s", PQerrorMessage(c));
 	PQfinish(c);
 	return r;
+}
+
+/*
+ * A schema of its own for one test: created as prefix_pid_time_n, and a
+ * connection string whose search_path is it. False when either fails.
+ */
+struct dbtest_schema {
+	char name[96];
+	char conninfo[4096];
+};
+
+static inline bool dbtest_schema_create(struct dbtest_schema *s, const char *url, const char *prefix)
+{
+	char sql[160];
+	dbtest_unique(s->name, sizeof(s->name), prefix);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", s->name);
+	PGresult *r = dbtest_exec(url, sql);
+	bool ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	dbtest_conninfo_with_schema(url, s->name, s->conninfo, sizeof(s->conninfo));
+	return ok && s->conninfo[0] != '\0';
+}
+
+static inline void dbtest_schema_drop(const struct dbtest_schema *s, const char *url)
+{
+	char sql[160];
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", s->name);
+	PQclear(dbtest_exec(url, sql));
 }
 
 #endif

@@ -21,8 +21,7 @@
 	"FROM events e WHERE e.dossier_id = $1"
 
 struct fx {
-	char schema[96];
-	char conninfo[1024];
+	struct dbtest_schema db;
 	PGconn *c;
 };
 
@@ -82,15 +81,12 @@ static int setup(void **state)
 	const char *url = dbtest_url();
 	if (!url)
 		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
-	char sql[256], err[512];
+	char err[512];
 	int applied = 0;
-	dbtest_unique(fx->schema, sizeof(fx->schema), "fgt_facts");
-	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", fx->schema);
-	PQclear(dbtest_exec(url, sql));
-	dbtest_conninfo_with_schema(url, fx->schema, fx->conninfo, sizeof(fx->conninfo));
-	if (!migrate_run(fx->conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
+	assert_true(dbtest_schema_create(&fx->db, url, "fgt_facts"));
+	if (!migrate_run(fx->db.conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
 		fail_msg("migrate: %s", err);
-	fx->c = connect_quiet(fx->conninfo);
+	fx->c = connect_quiet(fx->db.conninfo);
 	ok(fx->c, "INSERT INTO partners (id, kind, name, doc) VALUES ('p', 'agency', 'P', '{}')");
 	ok(fx->c, "INSERT INTO dossiers (id, creditor_id, partner_id, contract_id, debtor_ref, "
 		  "principal_cents, currency, due_date, phase, shortened_track, handed_over_at) "
@@ -103,10 +99,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char sql[256];
 	PQfinish(fx->c);
-	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", fx->schema);
-	PQclear(dbtest_exec(dbtest_url(), sql));
+	dbtest_schema_drop(&fx->db, dbtest_url());
 	free(fx);
 	return 0;
 }
@@ -159,7 +153,7 @@ static void test_facts_follow_events(void **state)
 static void test_concurrent_facts_both_kept(void **state)
 {
 	struct fx *fx = *state;
-	PGconn *a = fx->c, *b = connect_quiet(fx->conninfo);
+	PGconn *a = fx->c, *b = connect_quiet(fx->db.conninfo);
 	event(a, "d1", "2026-03-01T10:00:00Z", "{\"n\": 1}");
 	ok(a, "BEGIN");
 	event(a, "d1", "2026-03-02T10:00:00Z", "{\"n\": \"first\"}");
@@ -190,11 +184,13 @@ static void test_concurrent_facts_both_kept(void **state)
 	expect_in_step(a, "d1");
 }
 
-/* One row of dossier id: "version|allowed|deadline|flagged". */
-static char *dossier_row(PGconn *c, const char *id)
+/* Dossier id's row is want: "version|allowed|deadline|flagged". */
+static void expect_row(PGconn *c, const char *id, const char *want)
 {
-	return text1(c, "SELECT version || '|' || allowed || '|' || coalesce(deadline::text, '-') || '|' || "
-			"(flagged_for_return_at IS NOT NULL) FROM dossiers WHERE id = $1", id);
+	char *row = text1(c, "SELECT version || '|' || allowed || '|' || coalesce(deadline::text, '-') || "
+			     "'|' || (flagged_for_return_at IS NOT NULL) FROM dossiers WHERE id = $1", id);
+	assert_string_equal(row, want);
+	free(row);
 }
 
 static void test_version_bump_applies_change(void **state)
@@ -206,20 +202,12 @@ static void test_version_bump_applies_change(void **state)
 	/* d1: an allow without a deadline change; d2: an extension by 30 days; d3: a bare bump */
 	ok(c, "SELECT fairgate_expect_versions('{d1,d2,d3}', '{0,0,0}', "
 	      "'{\"[\\\"transfer_to_bailiff\\\",1,0,0]\",\"[\\\"extend_duration\\\",2,0,30]\",\"\"}', '{0,30,0}')");
-	char *row = dossier_row(c, "d1");
-	assert_string_equal(row, "1|[\"transfer_to_bailiff\",1,0,0]|-|false");
-	free(row);
-	row = dossier_row(c, "d2");
-	assert_string_equal(row, "1|[\"extend_duration\",2,0,30]|2026-07-01|false");
-	free(row);
-	row = dossier_row(c, "d3");
-	assert_string_equal(row, "1||2026-06-01|false");
-	free(row);
+	expect_row(c, "d1", "1|[\"transfer_to_bailiff\",1,0,0]|-|false");
+	expect_row(c, "d2", "1|[\"extend_duration\",2,0,30]|2026-07-01|false");
+	expect_row(c, "d3", "1||2026-06-01|false");
 	/* a second allow is appended after the first */
 	ok(c, "SELECT fairgate_expect_versions('{d1}', '{1}', '{\"[\\\"collection_costs\\\",3,4000,0]\"}', '{0}')");
-	row = dossier_row(c, "d1");
-	assert_string_equal(row, "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
-	free(row);
+	expect_row(c, "d1", "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
 	/* a stale version: 40001 naming its position, and no row changed */
 	PGresult *r = PQexec(c, "SELECT fairgate_expect_versions('{d3,d1}', '{1,1}', "
 				"'{\"\",\"[\\\"summons\\\",4,0,0]\"}', '{5,0}')");
@@ -227,12 +215,8 @@ static void test_version_bump_applies_change(void **state)
 	assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "40001");
 	assert_non_null(strstr(PQresultErrorMessage(r), "stale dossier versions at {2}"));
 	PQclear(r);
-	row = dossier_row(c, "d3");
-	assert_string_equal(row, "1||2026-06-01|false");
-	free(row);
-	row = dossier_row(c, "d1");
-	assert_string_equal(row, "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
-	free(row);
+	expect_row(c, "d3", "1||2026-06-01|false");
+	expect_row(c, "d1", "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
 }
 
 int main(void)

@@ -12,8 +12,7 @@
 
 /* A private schema, a connection string whose search_path is it, and a file directory. */
 struct fixture {
-	char schema[96];
-	char conninfo[4096];
+	struct dbtest_schema db;
 	char dir[128];
 };
 
@@ -32,7 +31,7 @@ static void write_sql(const struct fixture *f, const char *name, const char *tex
 /* One value of a query in the fixture's schema, as text ("" when no row). */
 static void query1(const struct fixture *f, const char *sql, char *out, size_t len)
 {
-	PGresult *r = dbtest_exec(f->conninfo, sql);
+	PGresult *r = dbtest_exec(f->db.conninfo, sql);
 
 	assert_non_null(r);
 	snprintf(out, len, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
@@ -43,18 +42,10 @@ static int setup(void **state)
 {
 	const char *url = dbtest_url();
 	struct fixture *f = calloc(1, sizeof(*f));
-	char sql[256];
 
 	if (url == NULL)
 		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
-	dbtest_unique(f->schema, sizeof(f->schema), "fgt_mig");
-	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-	PGresult *r = dbtest_exec(url, sql);
-	assert_non_null(r);
-	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
-	PQclear(r);
-	dbtest_conninfo_with_schema(url, f->schema, f->conninfo, sizeof(f->conninfo));
-	assert_true(f->conninfo[0] != '\0');
+	assert_true(dbtest_schema_create(&f->db, url, "fgt_mig"));
 	snprintf(f->dir, sizeof(f->dir), "/tmp/fgt_mig_XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	*state = f;
@@ -64,10 +55,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char sql[256], cmd[256];
+	char cmd[256];
 
-	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-	PQclear(dbtest_exec(dbtest_url(), sql));
+	dbtest_schema_drop(&f->db, dbtest_url());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", f->dir);
@@ -87,7 +77,7 @@ static void test_applies_in_order_once(void **state)
 	          "INSERT INTO t1 VALUES (2);\nCREATE TABLE t2 (x text);\n");
 	write_sql(f, "010_tenth.sql", "INSERT INTO t1 SELECT max(id) * 5 FROM t1;\n");
 	write_sql(f, "README.txt", "not a migration\n");
-	assert_true(migrate_run(f->conninfo, f->dir, &applied, err, sizeof(err)));
+	assert_true(migrate_run(f->db.conninfo, f->dir, &applied, err, sizeof(err)));
 	assert_int_equal(applied, 3);
 	query1(f, "SELECT string_agg(id::text, ',' ORDER BY id) FROM t1", v, sizeof(v));
 	assert_string_equal(v, "2,10");
@@ -95,7 +85,7 @@ static void test_applies_in_order_once(void **state)
 	       "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations",
 	       v, sizeof(v));
 	assert_string_equal(v, "1,2,10");
-	assert_true(migrate_run(f->conninfo, f->dir, &applied, err, sizeof(err)));
+	assert_true(migrate_run(f->db.conninfo, f->dir, &applied, err, sizeof(err)));
 	assert_int_equal(applied, 0);
 }
 
@@ -112,7 +102,7 @@ static void test_broken_file_reports_line(void **state)
 	          "CREATE TABLE half (id int);\n"
 	          "INSERT INTO base VALUES (1);\n"
 	          "SELEC 1;\n");
-	assert_false(migrate_run(f->conninfo, f->dir, &applied, err, sizeof(err)));
+	assert_false(migrate_run(f->db.conninfo, f->dir, &applied, err, sizeof(err)));
 	assert_int_equal(applied, 1);
 	snprintf(want, sizeof(want), "%s/002_broken.sql:4: syntax error", f->dir);
 	fprintf(stderr, "# %s\n", err);
@@ -136,10 +126,10 @@ static void test_changed_file_refused(void **state)
 	int applied = -1;
 
 	write_sql(f, "001_a.sql", "CREATE TABLE a (id int);\n");
-	assert_true(migrate_run(f->conninfo, f->dir, &applied, err, sizeof(err)));
+	assert_true(migrate_run(f->db.conninfo, f->dir, &applied, err, sizeof(err)));
 	write_sql(f, "001_a.sql", "CREATE TABLE a (id bigint);\n");
 	write_sql(f, "002_b.sql", "CREATE TABLE b (id int);\n");
-	assert_false(migrate_run(f->conninfo, f->dir, &applied, err, sizeof(err)));
+	assert_false(migrate_run(f->db.conninfo, f->dir, &applied, err, sizeof(err)));
 	assert_int_equal(applied, 0);
 	assert_non_null(strstr(err, "001_a.sql was changed after it was applied"));
 	query1(f, "SELECT count(*) FROM schema_migrations", v, sizeof(v));
