@@ -8,15 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static void hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
+#include "hex.h"
 
 static void sha256_parts(const char *const *parts, size_t n, char out[AUDIT_HASH_HEX])
 {
@@ -31,7 +23,7 @@ static void sha256_parts(const char *const *parts, size_t n, char out[AUDIT_HASH
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
 		abort();
 	EVP_MD_CTX_free(ctx);
-	hex(md, mdlen, out);
+	hex_encode(md, mdlen, out);
 }
 
 void audit_content_hash(const char *subject, const char *payload, char out[AUDIT_HASH_HEX])

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
 #include "log.h"
 #include "mem.h"
 
@@ -43,15 +44,6 @@ bool principal_sees(const struct principal *p, const char *creditor_id, const ch
 	return false;
 }
 
-static void to_hex(const unsigned char *in, size_t n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 void auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
 {
@@ -59,7 +51,7 @@ void auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
 	unsigned int len = 0;
 	if (!EVP_Digest(token, strlen(token), md, &len, EVP_sha256(), NULL))
 		abort();
-	to_hex(md, len, hash);
+	hex_encode(md, len, hash);
 }
 
 bool auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
@@ -68,7 +60,7 @@ bool auth_token_new(char token[AUTH_TOKEN_LEN + 1], char hash[AUTH_HASH_HEX])
 	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
 		return false;
 	memcpy(token, "fg_", 3);
-	to_hex(rnd, sizeof(rnd), token + 3);
+	hex_encode(rnd, sizeof(rnd), token + 3);
 	OPENSSL_cleanse(rnd, sizeof(rnd));
 	auth_token_hash(token, hash);
 	return true;

@@ -11,6 +11,7 @@
 
 #include "checkpoint.h"
 #include "config.h"
+#include "hex.h"
 #include "log.h"
 #include "mem.h"
 
@@ -130,8 +131,7 @@ bool checkpoint_fingerprint(EVP_PKEY *key, char out[65])
 	if (EVP_PKEY_get_raw_public_key(key, raw, &n) != 1 ||
 	    EVP_Digest(raw, n, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
 		return false;
-	for (unsigned i = 0; i < mdlen; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, mdlen, out);
 	return true;
 }
 

@@ -12,6 +12,7 @@
 #include "decision_json.h"
 #include "dossier_load.h"
 #include "handlers.h"
+#include "hex.h"
 #include "idempotency.h"
 #include "input.h"
 #include "kpi_count.h"
@@ -235,7 +236,6 @@ static void new_decision_id(char out[40])
 {
 	static unsigned char pool[4096];
 	static size_t used = sizeof(pool);
-	static const char hex[] = "0123456789abcdef";
 	struct timespec ts;
 	if (used + 8 > sizeof(pool)) {
 		if (RAND_bytes(pool, sizeof(pool)) != 1)
@@ -245,13 +245,11 @@ static void new_decision_id(char out[40])
 	clock_gettime(CLOCK_REALTIME, &ts);
 	unsigned long long ms = (unsigned long long)ts.tv_sec * 1000u + (unsigned long long)ts.tv_nsec / 1000000u;
 	memcpy(out, "dec_", 4);
-	for (int i = 0; i < 12; i++)
-		out[4 + i] = hex[(ms >> (4 * (11 - i))) & 15];
-	for (size_t i = 0; i < 8; i++) {
-		out[16 + 2 * i] = hex[pool[used + i] >> 4];
-		out[17 + 2 * i] = hex[pool[used + i] & 15];
-	}
-	out[32] = '\0';
+	unsigned char when[6]; /* the 48 low bits of ms, most significant first */
+	for (int i = 0; i < 6; i++)
+		when[i] = (unsigned char)(ms >> (8 * (5 - i)));
+	hex_encode(when, sizeof(when), out + 4);
+	hex_encode(pool + used, 8, out + 16);
 	OPENSSL_cleanse(pool + used, 8);
 	used += 8;
 }

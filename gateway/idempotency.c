@@ -9,6 +9,7 @@
 
 #include "committer.h"
 #include "headers.h"
+#include "hex.h"
 #include "http.h"
 #include "mem.h"
 #include "rowset.h"
@@ -74,8 +75,7 @@ static void request_hash(struct req *r)
 	    !EVP_DigestFinal_ex(ctx, md, &len))
 		abort();
 	EVP_MD_CTX_free(ctx);
-	for (unsigned i = 0; i < len; i++)
-		snprintf(r->idem_hash + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, len, r->idem_hash);
 }
 
 struct lookup {

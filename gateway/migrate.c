@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 /* Serializes migrators across processes: "FGMIGRAT" as a bigint. */
 #define MIGRATE_LOCK_KEY "5064101283125936468"
 
@@ -205,8 +207,7 @@ static bool load_file(struct migration *m, struct mfile *f)
 		seterr(m, "cannot read %s", path);
 		return false;
 	}
-	for (unsigned int i = 0; i < mdlen; i++)
-		snprintf(f->sha256 + 2 * i, 3, "%02x", md[i]);
+	hex_encode(md, mdlen, f->sha256);
 	return true;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hex.h"
 #include "mem.h"
 
 /* TLS 1.2: forward secrecy and AEAD only. */
@@ -140,15 +141,6 @@ struct bufferevent *tls_bev_new(struct event_base *base, void *arg)
 	return bev;
 }
 
-static void to_hex(const unsigned char *in, unsigned n, char *out)
-{
-	static const char d[] = "0123456789abcdef";
-	for (unsigned i = 0; i < n; i++) {
-		out[2 * i] = d[in[i] >> 4];
-		out[2 * i + 1] = d[in[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 static bool fingerprint(X509 *x, char fp[TLS_FP_HEX])
 {
@@ -158,7 +150,7 @@ static bool fingerprint(X509 *x, char fp[TLS_FP_HEX])
 		ERR_clear_error();
 		return false;
 	}
-	to_hex(md, n, fp);
+	hex_encode(md, n, fp);
 	return true;
 }
 

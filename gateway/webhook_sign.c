@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
+
 #define MAC_LEN 32 /* SHA-256 */
 
 /* HMAC-SHA256(secret, "<t>.<body>") streamed, so the body is never copied. */
@@ -39,17 +41,12 @@ static bool mac_compute(const char *secret, long long t, const char *body, size_
 bool webhook_sign(const char *secret, long long t, const char *body, size_t len,
                   char out[static WEBHOOK_SIG_HEX_LEN + 1])
 {
-	static const char digits[] = "0123456789abcdef";
 	unsigned char mac[MAC_LEN];
 
 	out[0] = '\0';
 	if (!mac_compute(secret, t, body, len, mac))
 		return false;
-	for (int i = 0; i < MAC_LEN; i++) {
-		out[2 * i] = digits[mac[i] >> 4];
-		out[2 * i + 1] = digits[mac[i] & 0x0f];
-	}
-	out[WEBHOOK_SIG_HEX_LEN] = '\0';
+	hex_encode(mac, MAC_LEN, out);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return true;
 }
