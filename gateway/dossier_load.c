@@ -171,9 +171,7 @@ static bool read_allowed(const PGresult *r, int row, struct dossier_ctx *c)
 			break;
 		p->decided_at = json_integer_value(json_array_get(a, 1));
 		p->amount_cents = json_integer_value(json_array_get(a, 2));
-		p->extend_days = (int)json_integer_value(json_array_get(a, 3));
-		if (p->action == ACTION_EXTEND_DURATION && p->extend_days == 0)
-			p->extend_days = POLICY_EXTEND_DEFAULT_DAYS;
+		p->extend_days = (int)json_integer_value(json_array_get(a, 3)); /* as asked: 0 for the default */
 	}
 	json_decref(list);
 	c->dossier.allowed = c->allowed;

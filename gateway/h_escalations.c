@@ -173,9 +173,8 @@ static void allowed_change(const struct esc *e, struct dossier_change *out)
 	snprintf(out->allowed_entry, sizeof(out->allowed_entry), "[\"%s\",%lld,%lld,%d]",
 		 action_name(e->er.action), (long long)e->now,
 		 e->er.has_amount ? (long long)e->er.amount_cents : 0LL, e->er.extend_days);
-	out->extend_days = e->er.action != ACTION_EXTEND_DURATION ? 0
-			   : e->er.extend_days			  ? e->er.extend_days
-								  : POLICY_EXTEND_DEFAULT_DAYS;
+	out->extend_days =
+	    e->er.action == ACTION_EXTEND_DURATION ? policy_extension_days(e->er.extend_days) : 0;
 }
 
 static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
@@ -213,9 +212,9 @@ static void esc_loaded(void *arg, enum load_status st, struct dossier_ctx *c)
 		struct dossier_change change;
 		allowed_change(e, &change);
 		committer_submit_checked(r->srv->committer, &esc_ops, e, c->id, c->version, &change);
-	}
-	else
+	} else {
 		committer_submit(r->srv->committer, &esc_ops, e);
+	}
 }
 
 static void esc_load(struct esc *e)

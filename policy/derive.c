@@ -126,9 +126,9 @@ static void derive_allowed(const struct dossier *d, int64_t now, struct dossier_
 		k->allowed[p->action]++;
 		if (p->action == ACTION_EXTEND_DURATION) {
 			s->n_extensions++;
-			/* as granted (rule_duration.c) and as the deadline moved: the default
+			/* as granted (policy_extension_days) and as the deadline moved: the default
 			 * when the request named no days */
-			k->extend_days += p->extend_days > 0 ? p->extend_days : POLICY_EXTEND_DEFAULT_DAYS;
+			k->extend_days += policy_extension_days(p->extend_days);
 		} else if (p->action == ACTION_COLLECTION_COSTS) {
 			s->n_costs_charged++;
 		}

@@ -190,6 +190,8 @@ struct escalation_request {
 
 /* An extension without a number of days adds this many (R04). */
 #define POLICY_EXTEND_DEFAULT_DAYS 30
+/* The days an extension grants: those asked, or the default when it named none (0). */
+int policy_extension_days(int asked);
 
 #define REASON_MESSAGE_MAX 384
 #define REASON_REMEDY_MAX 256

@@ -2,12 +2,17 @@
  * track. */
 #include "policy_int.h"
 
+int policy_extension_days(int asked)
+{
+	return asked > 0 ? asked : POLICY_EXTEND_DEFAULT_DAYS;
+}
+
 /* R04 for extend_duration: once per dossier, bounded, and it must still help. */
 static void r04_extension(const struct rule_ctx *c, struct decision *out)
 {
 	const struct dossier_state *s = c->st;
 	int max = c->terms->max_duration_days;
-	int days = c->req->extend_days > 0 ? c->req->extend_days : POLICY_EXTEND_DEFAULT_DAYS;
+	int days = policy_extension_days(c->req->extend_days);
 	struct reason *r;
 	if (s->n_extensions > 0) {
 		r = reason_add(out, RULE_R04, "max_duration_days");
