@@ -11,7 +11,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "dbtest.h"
+#include "dbtest_cmocka.h"
 #include "migrate.h"
 
 /* The array as the read built it from events before sql/012, for one dossier. */
@@ -25,40 +25,11 @@ struct fx {
 	PGconn *c;
 };
 
-static PGconn *connect_quiet(const char *conninfo)
-{
-	PGconn *c = PQconnectdb(conninfo);
-	assert_int_equal(PQstatus(c), CONNECTION_OK);
-	PQsetNoticeProcessor(c, dbtest_quiet, NULL);
-	return c;
-}
-
-static void ok(PGconn *c, const char *sql)
-{
-	PGresult *r = PQexec(c, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	PQclear(r);
-}
-
-/* One text value of a one-parameter query; "" for SQL NULL or no row. */
-static char *text1(PGconn *c, const char *sql, const char *param)
-{
-	const char *p[] = {param};
-	PGresult *r = PQexecParams(c, sql, param ? 1 : 0, NULL, param ? p : NULL, NULL, NULL, 0);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
-		fail_msg("%s: %s", sql, PQerrorMessage(c));
-	char *v = strdup(PQntuples(r) && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "");
-	assert_non_null(v);
-	PQclear(r);
-	return v;
-}
-
 /* dossier_facts' row for id is the aggregate of its events (both absent when it has none). */
 static void expect_in_step(PGconn *c, const char *id)
 {
-	char *kept = text1(c, "SELECT facts FROM dossier_facts WHERE dossier_id = $1", id);
-	char *built = text1(c, AGGREGATE, id);
+	char *kept = dbtest_text1(c, "SELECT facts FROM dossier_facts WHERE dossier_id = $1", id);
+	char *built = dbtest_text1(c, AGGREGATE, id);
 	if (strcmp(kept, built) != 0)
 		fail_msg("dossier %s: dossier_facts has\n  %s\nevents give\n  %s", id, kept, built);
 	free(kept);
@@ -71,7 +42,7 @@ static void event(PGconn *c, const char *dossier, const char *at, const char *bo
 	snprintf(sql, sizeof(sql),
 		 "INSERT INTO events (dossier_id, type, occurred_at, reporter, principal_id, body) "
 		 "VALUES ('%s', 'payment', '%s', 'partner', 1, '%s')", dossier, at, body);
-	ok(c, sql);
+	dbtest_ok(c, sql);
 }
 
 static int setup(void **state)
@@ -86,9 +57,9 @@ static int setup(void **state)
 	assert_true(dbtest_schema_create(&fx->db, url, "fgt_facts"));
 	if (!migrate_run(fx->db.conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
 		fail_msg("migrate: %s", err);
-	fx->c = connect_quiet(fx->db.conninfo);
-	ok(fx->c, "INSERT INTO partners (id, kind, name, doc) VALUES ('p', 'agency', 'P', '{}')");
-	ok(fx->c, "INSERT INTO dossiers (id, creditor_id, partner_id, contract_id, debtor_ref, "
+	fx->c = dbtest_connect(fx->db.conninfo);
+	dbtest_ok(fx->c, "INSERT INTO partners (id, kind, name, doc) VALUES ('p', 'agency', 'P', '{}')");
+	dbtest_ok(fx->c, "INSERT INTO dossiers (id, creditor_id, partner_id, contract_id, debtor_ref, "
 		  "principal_cents, currency, due_date, phase, shortened_track, handed_over_at) "
 		  "SELECT 'd' || i, 'c', 'p', 'k', 'deb-' || i, 10000, 'EUR', '2026-01-01', 'amicable', "
 		  "false, '2026-02-01' FROM generate_series(1, 3) i");
@@ -115,12 +86,12 @@ static void test_facts_follow_events(void **state)
 	event(c, "d1", "2026-03-01T10:00:00Z", "{\"n\": 1}");
 	event(c, "d1", "2026-03-02T10:00:00Z", "{\"n\": 2}");
 	expect_in_step(c, "d1");
-	char *facts = text1(c, "SELECT facts FROM dossier_facts WHERE dossier_id = 'd1'", NULL);
+	char *facts = dbtest_text1(c, "SELECT facts FROM dossier_facts WHERE dossier_id = 'd1'", NULL);
 	char *one = strstr(facts, "\"n\": 1"), *two = strstr(facts, "\"n\": 2"), *three = strstr(facts, "\"n\": 3");
 	assert_true(one && two && three && one < two && two < three); /* in occurred_at order */
 	free(facts);
 
-	ok(c, "INSERT INTO events (dossier_id, type, occurred_at, reporter, principal_id, body) VALUES "
+	dbtest_ok(c, "INSERT INTO events (dossier_id, type, occurred_at, reporter, principal_id, body) VALUES "
 	      "('d1', 'payment', '2026-03-01T10:00:00Z', 'creditor', 1, '{\"n\": 0}'), "
 	      "('d2', 'payment', '2026-03-05T10:00:00Z', 'partner', 1, '{\"n\": 5}'), "
 	      "('d2', 'payment', '2026-03-04T10:00:00Z', 'partner', 1, '{\"n\": 4}')");
@@ -128,20 +99,20 @@ static void test_facts_follow_events(void **state)
 	expect_in_step(c, "d2");
 	expect_in_step(c, "d3");
 
-	ok(c, "UPDATE events SET body = '{\"n\": 22}' WHERE body->>'n' = '2'");
+	dbtest_ok(c, "UPDATE events SET body = '{\"n\": 22}' WHERE body->>'n' = '2'");
 	expect_in_step(c, "d1");
-	ok(c, "UPDATE events SET dossier_id = 'd3' WHERE dossier_id = 'd2' AND body->>'n' = '4'");
+	dbtest_ok(c, "UPDATE events SET dossier_id = 'd3' WHERE dossier_id = 'd2' AND body->>'n' = '4'");
 	expect_in_step(c, "d2");
 	expect_in_step(c, "d3");
-	ok(c, "DELETE FROM events WHERE dossier_id IN ('d2', 'd3')");
+	dbtest_ok(c, "DELETE FROM events WHERE dossier_id IN ('d2', 'd3')");
 	expect_in_step(c, "d2");
 	expect_in_step(c, "d3");
-	char *n = text1(c, "SELECT count(*) FROM dossier_facts WHERE dossier_id IN ('d2', 'd3')", NULL);
+	char *n = dbtest_text1(c, "SELECT count(*) FROM dossier_facts WHERE dossier_id IN ('d2', 'd3')", NULL);
 	assert_string_equal(n, "0");
 	free(n);
 
-	ok(c, "TRUNCATE events");
-	n = text1(c, "SELECT count(*) FROM dossier_facts", NULL);
+	dbtest_ok(c, "TRUNCATE events");
+	n = dbtest_text1(c, "SELECT count(*) FROM dossier_facts", NULL);
 	assert_string_equal(n, "0");
 	free(n);
 }
@@ -153,9 +124,9 @@ static void test_facts_follow_events(void **state)
 static void test_concurrent_facts_both_kept(void **state)
 {
 	struct fx *fx = *state;
-	PGconn *a = fx->c, *b = connect_quiet(fx->db.conninfo);
+	PGconn *a = fx->c, *b = dbtest_connect(fx->db.conninfo);
 	event(a, "d1", "2026-03-01T10:00:00Z", "{\"n\": 1}");
-	ok(a, "BEGIN");
+	dbtest_ok(a, "BEGIN");
 	event(a, "d1", "2026-03-02T10:00:00Z", "{\"n\": \"first\"}");
 	assert_int_equal(PQsendQuery(b, "INSERT INTO events (dossier_id, type, occurred_at, reporter, "
 					"principal_id, body) VALUES ('d1', 'payment', '2026-03-03T10:00:00Z', "
@@ -167,7 +138,7 @@ static void test_concurrent_facts_both_kept(void **state)
 		assert_int_equal(PQconsumeInput(b), 1);
 		assert_int_equal(PQisBusy(b), 1);
 	}
-	ok(a, "COMMIT");
+	dbtest_ok(a, "COMMIT");
 	PGresult *r;
 	int results = 0;
 	while ((r = PQgetResult(b)) != NULL) {
@@ -177,7 +148,7 @@ static void test_concurrent_facts_both_kept(void **state)
 	}
 	assert_int_equal(results, 1);
 	PQfinish(b);
-	char *facts = text1(a, "SELECT facts FROM dossier_facts WHERE dossier_id = 'd1'", NULL);
+	char *facts = dbtest_text1(a, "SELECT facts FROM dossier_facts WHERE dossier_id = 'd1'", NULL);
 	if (!strstr(facts, "\"first\"") || !strstr(facts, "\"second\""))
 		fail_msg("both facts should be kept: %s", facts);
 	free(facts);
@@ -187,7 +158,7 @@ static void test_concurrent_facts_both_kept(void **state)
 /* Dossier id's row is want: "version|allowed|deadline|flagged". */
 static void expect_row(PGconn *c, const char *id, const char *want)
 {
-	char *row = text1(c, "SELECT version || '|' || allowed || '|' || coalesce(deadline::text, '-') || "
+	char *row = dbtest_text1(c, "SELECT version || '|' || allowed || '|' || coalesce(deadline::text, '-') || "
 			     "'|' || (flagged_for_return_at IS NOT NULL) FROM dossiers WHERE id = $1", id);
 	assert_string_equal(row, want);
 	free(row);
@@ -197,16 +168,16 @@ static void test_version_bump_applies_change(void **state)
 {
 	struct fx *fx = *state;
 	PGconn *c = fx->c;
-	ok(c, "UPDATE dossiers SET deadline = '2026-06-01', flagged_for_return_at = now() WHERE id = 'd2'");
-	ok(c, "UPDATE dossiers SET deadline = '2026-06-01' WHERE id = 'd3'");
+	dbtest_ok(c, "UPDATE dossiers SET deadline = '2026-06-01', flagged_for_return_at = now() WHERE id = 'd2'");
+	dbtest_ok(c, "UPDATE dossiers SET deadline = '2026-06-01' WHERE id = 'd3'");
 	/* d1: an allow without a deadline change; d2: an extension by 30 days; d3: a bare bump */
-	ok(c, "SELECT fairgate_expect_versions('{d1,d2,d3}', '{0,0,0}', "
+	dbtest_ok(c, "SELECT fairgate_expect_versions('{d1,d2,d3}', '{0,0,0}', "
 	      "'{\"[\\\"transfer_to_bailiff\\\",1,0,0]\",\"[\\\"extend_duration\\\",2,0,30]\",\"\"}', '{0,30,0}')");
 	expect_row(c, "d1", "1|[\"transfer_to_bailiff\",1,0,0]|-|false");
 	expect_row(c, "d2", "1|[\"extend_duration\",2,0,30]|2026-07-01|false");
 	expect_row(c, "d3", "1||2026-06-01|false");
 	/* a second allow is appended after the first */
-	ok(c, "SELECT fairgate_expect_versions('{d1}', '{1}', '{\"[\\\"collection_costs\\\",3,4000,0]\"}', '{0}')");
+	dbtest_ok(c, "SELECT fairgate_expect_versions('{d1}', '{1}', '{\"[\\\"collection_costs\\\",3,4000,0]\"}', '{0}')");
 	expect_row(c, "d1", "2|[\"transfer_to_bailiff\",1,0,0],[\"collection_costs\",3,4000,0]|-|false");
 	/* a stale version: 40001 naming its position, and no row changed */
 	PGresult *r = PQexec(c, "SELECT fairgate_expect_versions('{d3,d1}', '{1,1}', "
