@@ -31,6 +31,7 @@ struct config {
 	int outbox_max_delay_ms;
 	int outbox_poll_ms;
 	int janitor_interval_ms;   /* deadline timers */
+	int kpi_fold_interval_ms;  /* pending KPI counts into kpi_daily (gateway/kpi_fold.c) */
 	int commit_batch_max;      /* decisions grouped in one transaction */
 	int commit_lanes;          /* committers side by side, each with its own audit chain */
 	char signing_key[256];     /* Ed25519 PEM private key; empty: data_dir/checkpoint-key.pem */

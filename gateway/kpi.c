@@ -1,4 +1,4 @@
-/* kpi.c - KPI scope, period and figures from the daily counters (sql/003_kpi.sql). */
+/* kpi.c - KPI scope, period and figures from the counters (the view kpi_counts, sql/014). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +28,11 @@ bool kpi_scope(struct req *r, struct kpi_query *q)
 void kpi_add_statements(struct pgjob *job, const struct kpi_query *q)
 {
 	const char *p[] = {q->creditor_id, q->from, q->to, q->partner_id};
-	pgjob_add(job, "SELECT partner_id, metric, key, sum(value)::bigint FROM kpi_daily "
+	pgjob_add(job, "SELECT partner_id, metric, key, sum(value)::bigint FROM kpi_counts "
 		       "WHERE creditor_id = $1 AND day BETWEEN $2::date AND $3::date "
 		       "AND ($4 = '' OR partner_id = $4) GROUP BY 1, 2, 3", 4, p);
 	pgjob_add(job, "SELECT partner_id, sum(CASE metric WHEN 'handed_over' THEN value ELSE -value END)::bigint "
-		       "FROM kpi_daily WHERE creditor_id = $1 AND metric IN ('handed_over', 'closed') "
+		       "FROM kpi_counts WHERE creditor_id = $1 AND metric IN ('handed_over', 'closed') "
 		       "AND day <= $3::date AND ($4 = '' OR partner_id = $4) AND $2 <> '' GROUP BY 1", 4, p);
 }
 

@@ -1,30 +1,31 @@
-/* kpi_count.c - the daily KPI counters a decision adds, in its own commit batch. */
+/* kpi_count.c - the KPI counts a decision adds, in its own commit batch. */
 #include "kpi_count.h"
 
-#include <stdio.h>
 
 #include "caldate.h"
 #include "rowset.h"
 
+/*
+ * Rows for kpi_pending (sql/014_kpi_pending.sql), summed per counter: a plain
+ * insert into a table without an index. gateway/kpi_fold.c folds them into
+ * kpi_daily about once a second; reports read both (the view kpi_counts).
+ */
 static const struct rowset_def KPI_ROWS = {
-	"INSERT INTO kpi_daily (creditor_id, partner_id, day, metric, key, shard, value) "
-	"SELECT c, p, d::date, m, k, s::smallint, sum(v::bigint)::bigint FROM unnest($1::text[], "
-	"$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[]) AS u(c, p, d, m, k, s, v) "
-	"GROUP BY c, d::date, p, m, k, s::smallint ORDER BY c, d::date, p, m, k, s::smallint "
-	"ON CONFLICT (creditor_id, day, partner_id, metric, key, shard) "
-	"DO UPDATE SET value = kpi_daily.value + EXCLUDED.value",
-	7, 900}; /* late in the batch: these rows are hot, their locks are held until COMMIT */
+	"INSERT INTO kpi_pending (creditor_id, partner_id, day, metric, key, value) "
+	"SELECT c, p, d::date, m, k, sum(v::bigint)::bigint FROM unnest($1::text[], "
+	"$2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(c, p, d, m, k, v) "
+	"GROUP BY c, d::date, p, m, k",
+	6, 900};
 
 struct counter {
 	const struct commit_ctx *ctx;
 	const char *creditor, *partner;
 	char day[11];
-	char shard[8]; /* the lane's own counter rows (sql/007_batch.sql) */
 };
 
 static void add(const struct counter *k, const char *metric, const char *key)
 {
-	const char *v[] = {k->creditor, k->partner, k->day, metric, key, k->shard, "1"};
+	const char *v[] = {k->creditor, k->partner, k->day, metric, key, "1"};
 	commit_rows(k->ctx, &KPI_ROWS, v);
 }
 
@@ -49,8 +50,7 @@ void kpi_count_decision(const struct commit_ctx *ctx, const char *creditor_id,
 			const struct dossier *dossier, enum action action, const struct decision *dec,
 			int64_t decided_at)
 {
-	struct counter k = {ctx, creditor_id, partner_id, "", ""};
-	snprintf(k.shard, sizeof(k.shard), "%d", ctx->chain % 32);
+	struct counter k = {ctx, creditor_id, partner_id, ""};
 	const char *a = action_name(action);
 	caldate_format(amsterdam_day(decided_at), k.day);
 	add(&k, "requested", a);

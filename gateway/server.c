@@ -15,6 +15,7 @@
 #include "http.h"
 #include "idempotency.h"
 #include "janitor.h"
+#include "kpi_fold.h"
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
@@ -141,6 +142,9 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->ratelimit = ratelimit_create(srv->cfg->rate_limit_per_s, srv->cfg->rate_limit_burst);
 	start_outbox(srv);
 	srv->janitor = janitor_create(srv);
+	srv->kpi_fold = kpi_fold_create(srv);
+	if (!srv->kpi_fold)
+		return false;
 	srv->checkpoint = checkpoint_create(srv);
 	if (!srv->checkpoint)
 		return false;
@@ -167,6 +171,7 @@ static void stop(struct server *srv)
 	tls_free(srv->tls);
 	ratelimit_free(srv->ratelimit);
 	janitor_free(srv->janitor);
+	kpi_fold_free(srv->kpi_fold);
 	checkpoint_final(srv->checkpoint);
 	if (srv->committer)
 		committer_close(srv->committer);

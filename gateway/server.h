@@ -13,6 +13,7 @@
 
 struct metrics;
 struct janitor;
+struct kpi_fold;
 struct idem_table;
 struct checkpoint;
 struct tls;
@@ -30,6 +31,7 @@ struct server {
 	struct outbox *outbox;
 	struct metrics *metrics;
 	struct janitor *janitor;
+	struct kpi_fold *kpi_fold;
 	struct idem_table *idem;
 	struct checkpoint *checkpoint; /* signed audit checkpoints */
 	struct event *sigint, *sigterm;

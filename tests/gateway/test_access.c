@@ -269,7 +269,7 @@ static char *snapshot(void)
 		"(SELECT count(*) FROM decisions WHERE dossier_id LIKE $1), "
 		"(SELECT count(*) FROM audit_log WHERE subject LIKE $1 OR creditor_id LIKE $1), "
 		"(SELECT count(*) FROM outbox WHERE target_id LIKE $1), "
-		"(SELECT coalesce(sum(value), 0) FROM kpi_daily WHERE creditor_id LIKE $1), "
+		"(SELECT coalesce(sum(value), 0) FROM kpi_counts WHERE creditor_id LIKE $1), "
 		"(SELECT count(*) FROM idempotency_keys k JOIN principals p ON p.id = k.principal_id "
 		"WHERE p.name LIKE $1))";
 	const char *params[] = {gw_fmt("%%%s%%", gw_run_id())};

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gw.h"
 
@@ -131,7 +132,9 @@ static int setup(void **state)
 	snprintf(pb, sizeof(pb), "kpi-b-%s", run);
 	snprintf(ca, sizeof(ca), "kpi-ca-%s", run);
 	snprintf(cb, sizeof(cb), "kpi-cb-%s", run);
-	if (!gw_start(&g, binary, NULL))
+	/* no fold while the figures are first read: every decision's counts are still pending */
+	const char *env[] = {"FAIRGATE_KPI_FOLD_INTERVAL_MS=3600000", NULL};
+	if (!gw_start(&g, binary, env))
 		return -1;
 	return gw_token(&g, "admin", "ops", NULL, NULL, admin) &&
 			       gw_token(&g, "creditor", "kpi", cred_id, NULL, creditor) &&
@@ -204,7 +207,7 @@ static const char *period(void)
 	return gw_fmt("from=%s&to=%s", day(time(NULL) - 60 * 86400), day(time(NULL) + 86400));
 }
 
-static void test_kpi_figures(void **state)
+static void expect_figures(void)
 {
 	json_t *k = get_ok(creditor, gw_fmt("/v1/kpi?%s", period()));
 	assert_int_equal(num(k, "dossiers.handed_over"), did.handed_a + did.handed_b);
@@ -229,6 +232,43 @@ static void test_kpi_figures(void **state)
 	assert_int_equal(num(k, "dossiers.handed_over"), did.handed_b);
 	assert_int_equal(num(k, "escalations.requested.total"), 0);
 	json_decref(k);
+}
+
+/* The rows of kpi_pending (sql/014) or kpi_daily of this run's creditor that meet cond. */
+static int kpi_rows(PGconn *db, const char *table, const char *cond)
+{
+	const char *p[] = {cred_id};
+	const char *q = gw_fmt("SELECT count(*) FROM %s WHERE creditor_id = $1 AND (%s)", table, cond);
+	const char *v = gw_sql_value(db, q, 1, p);
+	assert_null(strstr(v, "ERR"));
+	return atoi(v);
+}
+
+/* Read while the decisions' counts wait in kpi_pending, the figures are already whole. */
+static void test_kpi_figures(void **state)
+{
+	PGconn *db = PQconnectdb(g.db_url);
+	assert_int_equal(PQstatus(db), CONNECTION_OK);
+	assert_true(kpi_rows(db, "kpi_pending", "true") > 0);
+	assert_int_equal(kpi_rows(db, "kpi_daily", "metric IN ('requested', 'allowed', 'denied')"), 0);
+	PQfinish(db);
+	expect_figures();
+}
+
+/* Restarted with a short fold interval, the gateway folds them into kpi_daily: the same figures. */
+static void test_kpi_folded(void **state)
+{
+	const char *env[] = {"FAIRGATE_KPI_FOLD_INTERVAL_MS=50", NULL};
+	assert_true(gw_stop(&g));
+	assert_true(gw_restart(&g, env));
+	PGconn *db = PQconnectdb(g.db_url);
+	assert_int_equal(PQstatus(db), CONNECTION_OK);
+	for (int i = 0; i < 200 && kpi_rows(db, "kpi_pending", "true") > 0; i++)
+		usleep(25000);
+	assert_int_equal(kpi_rows(db, "kpi_pending", "true"), 0);
+	assert_true(kpi_rows(db, "kpi_daily", "metric = 'requested'") > 0);
+	PQfinish(db);
+	expect_figures();
 }
 
 static void test_scorecard(void **state)
@@ -320,6 +360,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_story),
 		cmocka_unit_test(test_kpi_figures),
+		cmocka_unit_test(test_kpi_folded),
 		cmocka_unit_test(test_scorecard),
 		cmocka_unit_test(test_scope_and_params),
 		cmocka_unit_test(test_self_assessment),
