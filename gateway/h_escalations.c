@@ -156,7 +156,8 @@ static void esc_done(void *arg, enum commit_status st, const struct commit_ctx *
 		return;
 	}
 	count_decision(r->srv, e);
-	if (r->srv->outbox)
+	/* without a webhook URL the notification is stored as no_endpoint, never sent: no poll */
+	if (r->srv->outbox && e->ctx->creditor_webhook[0])
 		outbox_kick(r->srv->outbox);
 	req_reply_raw(r, 201, "application/json", e->body, strlen(e->body));
 }
