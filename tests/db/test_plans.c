@@ -73,6 +73,9 @@ static void test_generic_plans_probe_indexes(void **state)
 	char *plan = generic_plan(c, "text[], text[]", dossier_read_sql(), "'{a,b}', '{2026-12-01,2026-12-01}'");
 	expect(plan, "Index Scan using dossiers_pkey", "Seq Scan on dossiers");
 	expect(plan, "Index Scan using dossier_facts_pkey", "Seq Scan on dossier_facts");
+	expect(plan, "contracts_pkey", "Seq Scan on contracts");
+	expect(plan, "Index Scan using creditors_pkey", "Seq Scan on creditors");
+	expect(plan, "Index Scan using partners_pkey", "Seq Scan on partners");
 	free(plan);
 
 	plan = generic_plan(c, "text[], text[]", idem_lookup_sql(), "'{1,2}', '{a,b}'");
