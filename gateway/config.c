@@ -48,7 +48,7 @@ static const struct setting settings[] = {
 	I(outbox_max_delay_ms, 21600000, 10, 86400000),
 	I(outbox_poll_ms, 1000, 10, 600000),
 	I(janitor_interval_ms, 60000, 10, 86400000),
-	I(kpi_fold_interval_ms, 1000, 10, 3600000),
+	I(kpi_fold_interval_ms, 250, 10, 3600000),
 	I(commit_batch_max, 256, 1, 4096),
 	I(commit_lanes, 2, 1, 8),
 	S(signing_key, ""),

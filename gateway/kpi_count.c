@@ -8,7 +8,7 @@
 /*
  * Rows for kpi_pending (sql/014_kpi_pending.sql), summed per counter: a plain
  * insert into a table without an index. gateway/kpi_fold.c folds them into
- * kpi_daily about once a second; reports read both (the view kpi_counts).
+ * kpi_daily every kpi_fold_interval_ms; reports read both (the view kpi_counts).
  */
 static const struct rowset_def KPI_ROWS = {
 	"INSERT INTO kpi_pending (creditor_id, partner_id, day, metric, key, value) "

@@ -1,12 +1,12 @@
 -- A decision's KPI counts are written with it, in its commit batch, to kpi_pending, and folded
--- into kpi_daily by the gateway's KPI folder (gateway/kpi_fold.c) about once a second.
+-- into kpi_daily by the gateway's KPI folder (gateway/kpi_fold.c, every kpi_fold_interval_ms).
 --
 -- Until now a batch upserted its counters straight into kpi_daily (kpi_count.c, 007, 008):
 -- ~10 counter rows per batch of ~13 decisions, each updated hundreds of times a second, a new
 -- row version per update. In alternated runs of `./ops/bench ab` (100,000 dossiers, 64
 -- connections, 4 rounds) leaving the counters out of the batch took the gateway's and
 -- PostgreSQL's CPU per decision from 247 to 212 us. Plain inserts into a table without an
--- index cost a fraction of that, and the fold upserts each counter once per second instead
+-- index cost a fraction of that, and the fold upserts each counter once per fold instead
 -- of once per batch.
 --
 -- Nothing is counted late: a report reads kpi_counts, the folded counters and the pending rows
@@ -23,7 +23,7 @@ CREATE TABLE kpi_pending (
     value       bigint NOT NULL
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 -- No index: every batch inserts, the fold reads all of it, a report filters a second's rows.
--- The fold empties it every second, so autovacuum is told to come by count, not by share.
+-- Folds empty it several times a second: autovacuum is told to come by count, not by share.
 
 -- Every KPI figure reads this: kpi_daily and what is still to be folded into it.
 CREATE VIEW kpi_counts AS
