@@ -1,7 +1,6 @@
 /* kpi_count.c - the KPI counts a decision adds, in its own commit batch. */
 #include "kpi_count.h"
 
-
 #include "caldate.h"
 #include "rowset.h"
 

@@ -28,8 +28,9 @@ struct kpi_fold {
 	unsigned long folds;
 	unsigned long vacuum_every; /* folds */
 	bool vacuuming;             /* the fold out also vacuums */
-	bool running; /* a fold is out: its callback owns the struct once closing */
-	bool closing; /* kpi_fold_free was called while running */
+	bool failing;               /* the last fold failed: said once, not every tick */
+	bool running;               /* a fold is out: its callback owns the struct once closing */
+	bool closing;               /* kpi_fold_free was called while running */
 };
 
 static void folded(struct pgjob *job, enum pgjob_status st, void *arg)
@@ -43,10 +44,17 @@ static void folded(struct pgjob *job, enum pgjob_status st, void *arg)
 		free(f); /* freed while the fold was out (server shutdown) */
 		return;
 	}
-	if (!fold || PQresultStatus(fold) != PGRES_TUPLES_OK || PQntuples(fold) != 1)
-		log_warn("kpi: folding the pending counts failed; they stay pending until the next run");
-	else
-		log_debug("kpi: %s pending count(s) folded", PQgetvalue(fold, 0, 0));
+	if (!fold || PQresultStatus(fold) != PGRES_TUPLES_OK || PQntuples(fold) != 1) {
+		if (!f->failing)
+			log_warn("kpi: folding the pending counts failed; they stay pending, counted, "
+				 "until a fold succeeds");
+		f->failing = true;
+		return;
+	}
+	if (f->failing)
+		log_info("kpi: folding the pending counts again");
+	f->failing = false;
+	log_debug("kpi: %s pending count(s) folded", PQgetvalue(fold, 0, 0));
 	if (f->vacuuming && (!vacuum || PQresultStatus(vacuum) != PGRES_COMMAND_OK))
 		log_warn("kpi: vacuuming kpi_pending failed; autovacuum will");
 }
