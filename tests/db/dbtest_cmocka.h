@@ -4,6 +4,7 @@
 #define FAIRGATE_DBTEST_CMOCKA_H
 
 #include "dbtest.h"
+#include "migrate.h"
 
 static inline PGconn *dbtest_connect(const char *conninfo)
 {
@@ -33,6 +34,35 @@ static inline char *dbtest_text1(PGconn *c, const char *sql, const char *param)
 	assert_non_null(v);
 	PQclear(r);
 	return v;
+}
+
+/* A schema of its own, migrated from the real migrations in sql_dir, and a connection to it. */
+struct dbtest_fx {
+	struct dbtest_schema db;
+	PGconn *c;
+};
+
+static inline struct dbtest_fx *dbtest_fx_open(const char *prefix, const char *sql_dir)
+{
+	struct dbtest_fx *fx = calloc(1, sizeof(*fx));
+	assert_non_null(fx);
+	const char *url = dbtest_url();
+	if (!url)
+		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
+	char err[512];
+	int applied = 0;
+	assert_true(dbtest_schema_create(&fx->db, url, prefix));
+	if (!migrate_run(fx->db.conninfo, sql_dir, &applied, err, sizeof(err)))
+		fail_msg("migrate: %s", err);
+	fx->c = dbtest_connect(fx->db.conninfo);
+	return fx;
+}
+
+static inline void dbtest_fx_close(struct dbtest_fx *fx)
+{
+	PQfinish(fx->c);
+	dbtest_schema_drop(&fx->db, dbtest_url());
+	free(fx);
 }
 
 #endif

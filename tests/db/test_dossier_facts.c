@@ -12,18 +12,12 @@
 #include <string.h>
 
 #include "dbtest_cmocka.h"
-#include "migrate.h"
 
 /* The array as the read built it from events before sql/012, for one dossier. */
 #define AGGREGATE                                                                                  \
 	"SELECT '[' || string_agg('{\"id\":' || e.id || ',\"reporter\":\"' || e.reporter || "       \
 	"'\",\"body\":' || e.body::text || '}', ',' ORDER BY e.occurred_at, e.id) || ']' "           \
 	"FROM events e WHERE e.dossier_id = $1"
-
-struct fx {
-	struct dbtest_schema db;
-	PGconn *c;
-};
 
 /* dossier_facts' row for id is the aggregate of its events (both absent when it has none). */
 static void expect_in_step(PGconn *c, const char *id)
@@ -47,17 +41,7 @@ static void event(PGconn *c, const char *dossier, const char *at, const char *bo
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	assert_non_null(fx);
-	const char *url = dbtest_url();
-	if (!url)
-		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
-	char err[512];
-	int applied = 0;
-	assert_true(dbtest_schema_create(&fx->db, url, "fgt_facts"));
-	if (!migrate_run(fx->db.conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
-		fail_msg("migrate: %s", err);
-	fx->c = dbtest_connect(fx->db.conninfo);
+	struct dbtest_fx *fx = dbtest_fx_open("fgt_facts", FAIRGATE_SQL_DIR);
 	dbtest_ok(fx->c, "INSERT INTO partners (id, kind, name, doc) VALUES ('p', 'agency', 'P', '{}')");
 	dbtest_ok(fx->c, "INSERT INTO dossiers (id, creditor_id, partner_id, contract_id, debtor_ref, "
 		  "principal_cents, currency, due_date, phase, shortened_track, handed_over_at) "
@@ -69,17 +53,14 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-	PQfinish(fx->c);
-	dbtest_schema_drop(&fx->db, dbtest_url());
-	free(fx);
+	dbtest_fx_close(*state);
 	return 0;
 }
 
 /* Inserts one by one and several at once, out of time order; updates; deletes; TRUNCATE. */
 static void test_facts_follow_events(void **state)
 {
-	struct fx *fx = *state;
+	struct dbtest_fx *fx = *state;
 	PGconn *c = fx->c;
 	expect_in_step(c, "d1"); /* no facts: no row, as the aggregate gives NULL */
 	event(c, "d1", "2026-03-03T10:00:00Z", "{\"n\": 3, \"note\": \"caf\xc3\xa9 \\\"q\\\"\"}");
@@ -123,7 +104,7 @@ static void test_facts_follow_events(void **state)
  */
 static void test_concurrent_facts_both_kept(void **state)
 {
-	struct fx *fx = *state;
+	struct dbtest_fx *fx = *state;
 	PGconn *a = fx->c, *b = dbtest_connect(fx->db.conninfo);
 	event(a, "d1", "2026-03-01T10:00:00Z", "{\"n\": 1}");
 	dbtest_ok(a, "BEGIN");
@@ -166,7 +147,7 @@ static void expect_row(PGconn *c, const char *id, const char *want)
 
 static void test_version_bump_applies_change(void **state)
 {
-	struct fx *fx = *state;
+	struct dbtest_fx *fx = *state;
 	PGconn *c = fx->c;
 	dbtest_ok(c, "UPDATE dossiers SET deadline = '2026-06-01', flagged_for_return_at = now() WHERE id = 'd2'");
 	dbtest_ok(c, "UPDATE dossiers SET deadline = '2026-06-01' WHERE id = 'd3'");

@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "dbtest_cmocka.h"
-#include "migrate.h"
 
 /* Every counter of kpi_counts, summed, as "day metric key value;..." in key order. */
 #define SUMS                                                                                       \
@@ -18,34 +17,16 @@
 	"ORDER BY day, metric, key), '') FROM (SELECT day, metric, key, sum(value) AS v "          \
 	"FROM kpi_counts WHERE creditor_id = 'c' GROUP BY 1, 2, 3) s"
 
-struct fx {
-	struct dbtest_schema db;
-	PGconn *c;
-};
-
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-	assert_non_null(fx);
-	const char *url = dbtest_url();
-	if (!url)
-		fail_msg("FAIRGATE_TEST_DATABASE_URL is not set");
-	char err[512];
-	int applied = 0;
-	assert_true(dbtest_schema_create(&fx->db, url, "fgt_kpi"));
-	if (!migrate_run(fx->db.conninfo, FAIRGATE_SQL_DIR, &applied, err, sizeof(err)))
-		fail_msg("migrate: %s", err);
-	fx->c = dbtest_connect(fx->db.conninfo);
+	struct dbtest_fx *fx = dbtest_fx_open("fgt_kpi", FAIRGATE_SQL_DIR);
 	*state = fx;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-	PQfinish(fx->c);
-	dbtest_schema_drop(&fx->db, dbtest_url());
-	free(fx);
+	dbtest_fx_close(*state);
 	return 0;
 }
 
@@ -66,7 +47,7 @@ static void expect_text(PGconn *c, const char *sql, const char *want)
 
 static void test_fold_keeps_sums(void **state)
 {
-	struct fx *fx = *state;
+	struct dbtest_fx *fx = *state;
 	PGconn *c = fx->c;
 	/* counters a batch of the previous release upserted, on its lane's shard */
 	dbtest_ok(c, "INSERT INTO kpi_daily (creditor_id, partner_id, day, metric, key, shard, value) VALUES "
@@ -97,7 +78,7 @@ static void test_fold_keeps_sums(void **state)
  */
 static void test_concurrent_folds_count_once(void **state)
 {
-	struct fx *fx = *state;
+	struct dbtest_fx *fx = *state;
 	PGconn *a = fx->c, *b = dbtest_connect(fx->db.conninfo);
 	pending(a, "2026-11-30", "allowed", "summons", 1);
 	pending(a, "2026-11-30", "allowed", "summons", 2);
