@@ -10,19 +10,29 @@
 
 #include "hex.h"
 
+/*
+ * SHA-256 through one digest fetched once and one context reused: OpenSSL 3
+ * looks the algorithm up by name on every EVP_sha256() init (EVP_MD_fetch was
+ * 1.4% of the gateway's samples at two hashes per record). The process hashes
+ * on its event loop's thread only.
+ */
 static void sha256_parts(const char *const *parts, size_t n, char out[AUDIT_HASH_HEX])
 {
+	static EVP_MD *md_sha256;
+	static EVP_MD_CTX *ctx;
 	unsigned char md[32];
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL))
+	if (!md_sha256 && !(md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)))
 		abort(); /* no SHA-256: the process cannot keep its promises */
+	if (!ctx && !(ctx = EVP_MD_CTX_new()))
+		abort();
+	if (!EVP_DigestInit_ex2(ctx, md_sha256, NULL))
+		abort();
 	for (size_t i = 0; i < n; i++)
 		if (!EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])))
 			abort();
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen))
 		abort();
-	EVP_MD_CTX_free(ctx);
 	hex_encode(md, mdlen, out);
 }
 
