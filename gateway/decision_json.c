@@ -2,9 +2,11 @@
 #include "decision_json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "caldate.h"
+#include "mem.h"
 
 static json_t *reason_to_json(const struct reason *r)
 {
@@ -37,6 +39,136 @@ void denying_rules_literal(const struct decision *d, char *out, size_t len)
 	}
 	if (n < len)
 		snprintf(out + n, len - n, "}");
+}
+
+/* ---- the decision's body, written without a tree ---- */
+
+struct out {
+	char *buf;
+	size_t len, cap;
+};
+
+static void out_room(struct out *o, size_t n)
+{
+	if (o->len + n + 1 <= o->cap)
+		return;
+	while (o->len + n + 1 > o->cap)
+		o->cap = o->cap ? 2 * o->cap : 2048;
+	o->buf = xrealloc(o->buf, o->cap);
+}
+
+static void out_raw(struct out *o, const char *s, size_t n)
+{
+	out_room(o, n);
+	memcpy(o->buf + o->len, s, n);
+	o->len += n;
+	o->buf[o->len] = '\0';
+}
+
+static void out_lit(struct out *o, const char *s)
+{
+	out_raw(o, s, strlen(s));
+}
+
+/* A JSON string as jansson dumps it: \" \\ \b \f \n \r \t, other controls \u00XX, the rest as is. */
+static void out_str(struct out *o, const char *s)
+{
+	static const char hexd[] = "0123456789ABCDEF";
+	out_raw(o, "\"", 1);
+	const char *run = s;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char esc[7] = "\\u00";
+		size_t n = 2;
+		if (*p == '"' || *p == '\\')
+			esc[1] = (char)*p;
+		else if (*p >= 0x20)
+			continue;
+		else if (*p == '\b' || *p == '\f' || *p == '\n' || *p == '\r' || *p == '\t')
+			esc[1] = *p == '\b' ? 'b' : *p == '\f' ? 'f' : *p == '\n' ? 'n' : *p == '\r' ? 'r' : 't';
+		else {
+			esc[4] = hexd[*p >> 4];
+			esc[5] = hexd[*p & 15];
+			n = 6;
+		}
+		out_raw(o, run, (size_t)((const char *)p - run));
+		out_raw(o, esc, n);
+		run = (const char *)p + 1;
+	}
+	out_lit(o, run);
+	out_raw(o, "\"", 1);
+}
+
+/* ,"key": with the key as given (the callers' keys need no escaping) */
+static void out_key(struct out *o, const char *sep, const char *key)
+{
+	out_lit(o, sep);
+	out_raw(o, "\"", 1);
+	out_lit(o, key);
+	out_raw(o, "\":", 2);
+}
+
+static void out_num(struct out *o, long long v)
+{
+	char buf[24];
+	out_raw(o, buf, (size_t)snprintf(buf, sizeof(buf), "%lld", v));
+}
+
+/* one reason, its keys in sorted order as reason_to_json's under JSON_SORT_KEYS */
+static void out_reason(struct out *o, const struct reason *r)
+{
+	out_key(o, "{", "clause");
+	out_str(o, r->clause ? r->clause : "");
+	if (r->waived) {
+		out_key(o, ",", "exception_id");
+		out_str(o, r->exception_id);
+	}
+	out_key(o, ",", "message_en");
+	out_str(o, r->message_en);
+	out_key(o, ",", "message_nl");
+	out_str(o, r->message_nl);
+	out_key(o, ",", "name");
+	out_str(o, rule_name(r->rule));
+	out_key(o, ",", "remedy");
+	out_str(o, r->remedy_en);
+	out_key(o, ",", "remedy_nl");
+	out_str(o, r->remedy_nl);
+	out_key(o, ",", "rule");
+	out_str(o, rule_code(r->rule));
+	out_key(o, ",", "waived");
+	out_lit(o, r->waived ? "true}" : "false}");
+}
+
+char *decision_body_json(const struct decision_body *b, const struct decision *d)
+{
+	struct out o = {0};
+	out_key(&o, "{", "action");
+	out_str(&o, b->action);
+	out_key(&o, ",", "audit_chain");
+	out_num(&o, b->audit_chain);
+	out_key(&o, ",", "audit_seq");
+	out_num(&o, b->audit_seq);
+	out_key(&o, ",", "contract");
+	out_key(&o, "{", "id");
+	out_str(&o, b->contract_id);
+	out_key(&o, ",", "version");
+	out_num(&o, b->contract_version);
+	out_key(&o, "},", "decided_at");
+	out_str(&o, b->decided_at);
+	out_key(&o, ",", "decision");
+	out_str(&o, d->allow ? "allow" : "deny");
+	out_key(&o, ",", "decision_id");
+	out_str(&o, b->decision_id);
+	out_key(&o, ",", "dossier_id");
+	out_str(&o, b->dossier_id);
+	out_key(&o, ",", "reasons");
+	out_raw(&o, "[", 1);
+	for (int i = 0; i < d->n_reasons; i++) {
+		if (i)
+			out_raw(&o, ",", 1);
+		out_reason(&o, &d->reasons[i]);
+	}
+	out_raw(&o, "]}", 2);
+	return o.buf;
 }
 
 static json_t *date_or_null(int32_t day)

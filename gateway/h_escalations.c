@@ -45,8 +45,7 @@ struct esc {
 	struct dossier_ctx *ctx;
 	struct decision dec;
 	/* built by build(), kept alive until done() */
-	char *body;
-	char *payload;
+	char *body;         /* the answer, also the audit record's payload */
 	char *request_text;
 };
 
@@ -55,32 +54,11 @@ static void esc_free(void *p)
 	struct esc *e = p;
 	dossier_ctx_free(e->ctx);
 	free(e->body);
-	free(e->payload);
 	free(e->request_text);
 	free(e);
 }
 
 static void esc_load(struct esc *e);
-
-/* The decision exactly as answered and stored. */
-static json_t *decision_json(const struct esc *e, const struct commit_ctx *cc, const char *decided_at)
-{
-	const struct dossier_ctx *c = e->ctx;
-	return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:i}, s:o, s:i, s:I, s:s}", "decision",
-			 e->dec.allow ? "allow" : "deny", "decision_id", e->decision_id, "dossier_id",
-			 c->id, "action", action_name(e->er.action), "contract", "id", c->contract.id,
-			 "version", c->contract.version, "reasons", reasons_to_json(&e->dec),
-			 "audit_chain", cc->chain, "audit_seq", (json_int_t)cc->seq, "decided_at", decided_at);
-}
-
-static char *dumps_sorted(json_t *j)
-{
-	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(j);
-	if (!s)
-		abort();
-	return s;
-}
 
 static const struct rowset_def DECISION_ROWS = {
 	"INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
@@ -101,10 +79,10 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 	struct dossier_ctx *c = e->ctx;
 	char decided_at[21], cver[16], chain[16], seq[24], rules[128], amount[24];
 	timestamp_format(e->now, decided_at);
+	struct decision_body b = {e->decision_id, c->id, action_name(e->er.action), c->contract.id,
+				  decided_at, c->contract.version, cc->chain, cc->seq};
 	free(e->body);
-	free(e->payload);
-	e->body = dumps_sorted(decision_json(e, cc, decided_at));
-	e->payload = xstrdup(e->body);
+	e->body = decision_body_json(&b, &e->dec);
 	snprintf(cver, sizeof(cver), "%d", c->contract.version);
 	snprintf(chain, sizeof(chain), "%d", cc->chain);
 	snprintf(seq, sizeof(seq), "%lld", cc->seq);
@@ -123,7 +101,7 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 	*kind = "decision.recorded";
 	*subject = c->id;
 	*creditor = c->creditor_id;
-	*payload = e->payload;
+	*payload = e->body;
 }
 
 static void count_decision(struct server *srv, const struct esc *e)
