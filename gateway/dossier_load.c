@@ -11,6 +11,7 @@
 #include "doc_cache.h"
 #include "http.h"
 #include "idempotency.h"
+#include "json_fast.h"
 #include "log.h"
 #include "mem.h"
 #include "rowset.h"
@@ -112,12 +113,16 @@ static bool read_dossier(const PGresult *r, int row, struct dossier_ctx *c)
 	return true;
 }
 
-/* A JSON column; an SQL NULL (json_agg of no rows) is an empty array. NULL when corrupt. */
+/*
+ * A JSON column; an SQL NULL (json_agg of no rows) is an empty array. NULL when
+ * corrupt. Read by json_fast_loads: jansson's json_loads of a dossier's facts had
+ * been the gateway's largest single cost (~15% of its samples).
+ */
 static json_t *json_column(const PGresult *r, int row, int col)
 {
 	if (PQgetisnull(r, row, col))
 		return json_array();
-	return json_loads(PQgetvalue(r, row, col), JSON_REJECT_DUPLICATES, NULL);
+	return json_fast_loads(PQgetvalue(r, row, col));
 }
 
 static bool read_contract(const PGresult *r, int row, struct dossier_ctx *c)

@@ -1,0 +1,22 @@
+/* json_fast.h - JSON text into a jansson tree, several times faster than json_loads. */
+#ifndef FAIRGATE_JSON_FAST_H
+#define FAIRGATE_JSON_FAST_H
+
+#include <jansson.h>
+
+/*
+ * Parses the NUL-terminated text as json_loads(text, JSON_REJECT_DUPLICATES,
+ * NULL) does and returns the same tree (a new reference), or NULL for any
+ * text json_loads refuses: RFC 8259 with an array or object at the top,
+ * valid UTF-8 without NUL in strings, no duplicate keys, integers that fit
+ * json_int_t, reals that do not overflow, at most 2048 levels deep.
+ *
+ * For the JSON the gateway reads back from its own database on every
+ * decision (the facts, the allowed escalations, the exceptions): jansson's
+ * reader takes its text a byte at a time through a stream and a growing
+ * buffer, ~15 us for a dossier's kilobyte of facts. Input from clients still
+ * goes through json_loads, whose errors say where the text went wrong.
+ */
+json_t *json_fast_loads(const char *text);
+
+#endif
