@@ -369,3 +369,13 @@ json_t *json_fast_loads(const char *text)
 	free(j.buf);
 	return v;
 }
+
+json_t *json_fast_loadb(const char *text, size_t len)
+{
+	if (memchr(text, '\0', len))
+		return NULL; /* json_loadb refuses it; json_fast_loads would stop there */
+	char *copy = xstrndup(text, len);
+	json_t *v = json_fast_loads(copy);
+	free(copy);
+	return v;
+}

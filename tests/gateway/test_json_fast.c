@@ -51,6 +51,25 @@ static int same_as_jansson(const char *text)
 	return accepted;
 }
 
+/* json_fast_loadb on len bytes (no NUL at the end) against json_loadb */
+static int same_as_jansson_b(const char *text, size_t len)
+{
+	char *bytes = malloc(len ? len : 1);
+	assert_non_null(bytes);
+	memcpy(bytes, text, len);
+	json_t *want = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, NULL);
+	json_t *got = json_fast_loadb(bytes, len);
+	int accepted = want != NULL;
+	if (!want != !got)
+		fail_msg("json_loadb %s but json_fast_loadb %s", want ? "accepts" : "refuses", got ? "accepts" : "refuses");
+	if (want)
+		assert_true(json_equal(want, got));
+	json_decref(want);
+	json_decref(got);
+	free(bytes);
+	return accepted;
+}
+
 static void test_cases(void **state)
 {
 	(void)state;
@@ -80,6 +99,12 @@ static void test_cases(void **state)
 		assert_true(same_as_jansson(accepted[i]));
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++)
 		assert_false(same_as_jansson(refused[i]));
+	/* lengths: a NUL inside is refused (json_fast_loads alone would stop there), the rest read */
+	assert_true(same_as_jansson_b("{\"a\":[1]}", 9));
+	assert_false(same_as_jansson_b("[]\0[]", 5));
+	assert_false(same_as_jansson_b("[\"a\0b\"]", 7));
+	assert_false(same_as_jansson_b("{\"a\":[1]}", 8));
+	assert_false(same_as_jansson_b("", 0));
 }
 
 /* n arrays nested, the innermost holding inner (a scalar, or nothing) */
@@ -212,6 +237,7 @@ static void test_random_documents(void **state)
 	for (int i = 0; i < 3000; i++) {
 		char *s = random_text();
 		assert_true(same_as_jansson(s));
+		assert_true(same_as_jansson_b(s, strlen(s)));
 		free(s);
 	}
 }

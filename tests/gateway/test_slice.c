@@ -155,6 +155,11 @@ static void test_bad_input_writes_nothing(void **state)
 	long long audit = count_rows("audit_log"), dossiers = count_rows("dossiers");
 	assert_int_equal(post(creditor, "/v1/dossiers", "{\"id\": ", &r), 400);
 	assert_string_equal(gw_jstr(r.json, "code"), "malformed_json");
+	/* where it went wrong: jansson's reader, after the fast one refused the body */
+	assert_non_null(strstr(gw_jstr(r.json, "detail"), "malformed JSON at line 1 column"));
+	http_reply_free(&r);
+	assert_int_equal(post(creditor, "/v1/dossiers", "{\"id\": \"d\", \"id\": \"e\"}", &r), 400);
+	assert_non_null(strstr(gw_jstr(r.json, "detail"), "duplicate object key"));
 	http_reply_free(&r);
 	assert_int_equal(post(creditor, "/v1/dossiers",
 			      gw_fmt("{\"id\":\"d-%s-2\",\"partner_id\":\"%s\",\"contract_id\":\"%s\","
