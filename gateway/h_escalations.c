@@ -243,7 +243,12 @@ void h_escalation_create(struct req *r)
 		reply_errors(r, &errs);
 		return;
 	}
-	e->request_text = json_dumps(r->body, JSON_COMPACT | JSON_SORT_KEYS);
+	/*
+	 * Stored as sent: the jsonb column normalises it, as re-dumping it sorted
+	 * had. escalation_read admitted known members only, integers within range
+	 * and text, so jsonb reads what jansson read (no real beyond numeric's range).
+	 */
+	e->request_text = xstrndup(r->raw_body, r->raw_len);
 	new_decision_id(e->decision_id);
 	esc_load(e);
 }
