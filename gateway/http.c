@@ -238,6 +238,15 @@ static bool read_body(struct req *r)
 		req_problem(r, 400, "json_too_deep", "the JSON nests deeper than allowed", NULL);
 		return false;
 	}
+	/* JSON has no NUL byte; jansson's json_loadb skips one after some tokens and accepts the rest */
+	const char *nul = memchr(r->raw_body, '\0', n);
+	if (nul) {
+		char detail[120];
+		snprintf(detail, sizeof(detail), "malformed JSON: a NUL byte at offset %zu",
+			 (size_t)(nul - r->raw_body));
+		req_problem(r, 400, "malformed_json", detail, NULL);
+		return false;
+	}
 	/* the fast reader first; jansson's for a refused body, to say where it went wrong */
 	json_error_t jerr;
 	r->body = json_fast_loadb(r->raw_body, n);

@@ -19,7 +19,11 @@
  * went wrong.
  */
 json_t *json_fast_loads(const char *text);
-/* The same for len bytes that need not end in NUL; NULL when they hold a NUL. */
+/*
+ * The same for len bytes that need not end in NUL. NULL when they hold a NUL,
+ * which JSON never does; json_loadb skips a NUL after some tokens (it accepts
+ * {"a":8<NUL>}), so there the two differ, and only there.
+ */
 json_t *json_fast_loadb(const char *text, size_t len);
 
 #endif

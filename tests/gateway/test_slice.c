@@ -183,6 +183,17 @@ static void test_bad_input_writes_nothing(void **state)
 				  "\"due_date\":\"2026-09-01\",\"phase\":\"amicable\",\"shortened_amicable_track\":false}",
 				  gw_run_id(), partner_id, contract_id), &r), 422);
 	http_reply_free(&r);
+	/* a NUL byte is no JSON; jansson's json_loadb skips one after a number and would read a
+	 * valid dossier here */
+	const char *doc = dossier_doc(gw_fmt("d-%s-5", gw_run_id()));
+	const char *num = strstr(doc, "84000") + 5;
+	char *bytes = gw_fmt("%.*s%c%s", (int)(num - doc), doc, 'N', num);
+	bytes[num - doc] = '\0';
+	assert_true(gw_http_bytes(&g, "POST", "/v1/dossiers", creditor, bytes, strlen(doc) + 1, &r));
+	assert_int_equal(r.status, 400);
+	assert_string_equal(gw_jstr(r.json, "code"), "malformed_json");
+	assert_non_null(strstr(gw_jstr(r.json, "detail"), gw_fmt("a NUL byte at offset %d", (int)(num - doc))));
+	http_reply_free(&r);
 	assert_int_equal(count_rows("audit_log"), audit);
 	assert_int_equal(count_rows("dossiers"), dossiers);
 }

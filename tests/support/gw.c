@@ -217,8 +217,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-bool gw_http(const struct gw *g, const char *method, const char *path, const char *token,
-	     const char *body, const char *const *headers, struct http_reply *out)
+static bool http_do(const struct gw *g, const char *method, const char *path, const char *token,
+		    const char *body, size_t len, const char *const *headers, struct http_reply *out)
 {
 	char url[512], auth[160];
 	struct buf b = {calloc(1, 1), 0};
@@ -237,6 +237,7 @@ bool gw_http(const struct gw *g, const char *method, const char *path, const cha
 	}
 	if (body) {
 		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	}
 	for (int i = 0; headers && headers[i]; i++)
@@ -253,6 +254,18 @@ bool gw_http(const struct gw *g, const char *method, const char *path, const cha
 	out->body = b.data;
 	out->json = json_loads(b.data, 0, NULL);
 	return rc == CURLE_OK;
+}
+
+bool gw_http(const struct gw *g, const char *method, const char *path, const char *token,
+	     const char *body, const char *const *headers, struct http_reply *out)
+{
+	return http_do(g, method, path, token, body, body ? strlen(body) : 0, headers, out);
+}
+
+bool gw_http_bytes(const struct gw *g, const char *method, const char *path, const char *token,
+		   const char *body, size_t len, struct http_reply *out)
+{
+	return http_do(g, method, path, token, body, len, NULL, out);
 }
 
 void http_reply_free(struct http_reply *r)

@@ -47,6 +47,9 @@ bool gw_token(const struct gw *g, const char *role, const char *name, const char
 /* One request; body may be NULL; extra header lines may be NULL. */
 bool gw_http(const struct gw *g, const char *method, const char *path, const char *token,
 	     const char *body, const char *const *headers, struct http_reply *out);
+/* The same with a body of len bytes, which may hold NUL bytes. */
+bool gw_http_bytes(const struct gw *g, const char *method, const char *path, const char *token,
+		   const char *body, size_t len, struct http_reply *out);
 void http_reply_free(struct http_reply *r);
 /* A short random suffix so ids of one run never collide with another's. */
 const char *gw_run_id(void);
