@@ -7,6 +7,7 @@
 
 #include "audit.h"
 #include "checkpoint.h"
+#include "json_fast.h"
 #include "mem.h"
 
 /* The last head verified per chain, so unchanged heads are looked up once. */
@@ -207,7 +208,7 @@ bool checkpoint_verify_export(const char *path, long long *checked, char *err, s
 {
 	json_error_t je;
 	*checked = 0;
-	json_t *doc = json_load_file(path, 0, &je);
+	json_t *doc = json_fast_load_file(path, &je);
 	json_t *recs = doc ? export_records(doc) : NULL;
 	if (!recs) {
 		snprintf(err, errlen, "%s: not a JSON audit export (%s)", path, doc ? "no records" : je.text);

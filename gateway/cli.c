@@ -10,6 +10,7 @@
 
 #include "auth.h"
 #include "contract.h"
+#include "json_fast.h"
 #include "tls.h"
 
 /* Finds "--name VALUE" in argv; NULL when absent. */
@@ -151,7 +152,7 @@ static bool check_file(const char *path)
 	json_error_t jerr;
 	struct contract c;
 	struct contract_errors errs;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *doc = json_fast_load_file(path, &jerr);
 	if (!doc) {
 		printf("%s:%d:%d: malformed JSON: %s\n", path, jerr.line, jerr.column, jerr.text);
 		return false;

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -377,5 +378,49 @@ json_t *json_fast_loadb(const char *text, size_t len)
 	char *copy = xstrndup(text, len);
 	json_t *v = json_fast_loads(copy);
 	free(copy);
+	return v;
+}
+
+static void file_error(json_error_t *err, const char *path, int line, int column, size_t position,
+		       const char *why)
+{
+	memset(err, 0, sizeof(*err));
+	err->line = line;
+	err->column = column;
+	err->position = (int)position;
+	snprintf(err->source, sizeof(err->source), "%s", path);
+	snprintf(err->text, sizeof(err->text), "%s", why);
+}
+
+json_t *json_fast_load_file(const char *path, json_error_t *err)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		file_error(err, path, -1, -1, 0, strerror(errno));
+		return NULL;
+	}
+	size_t n = 0, cap = 4096;
+	char *buf = xmalloc(cap);
+	size_t k;
+	while ((k = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += k;
+		if (n == cap)
+			buf = xrealloc(buf, cap *= 2);
+	}
+	bool failed = ferror(f) != 0;
+	fclose(f);
+	json_t *v = NULL;
+	const char *nul = failed ? NULL : memchr(buf, '\0', n);
+	if (failed) {
+		file_error(err, path, -1, -1, 0, "read error");
+	} else if (nul) {
+		int line = 1, column = 1;
+		for (const char *p = buf; p < nul; p++)
+			line += *p == '\n', column = *p == '\n' ? 1 : column + 1;
+		file_error(err, path, line, column, (size_t)(nul - buf), "a NUL byte, which JSON never holds");
+	} else if (!(v = json_fast_loadb(buf, n))) {
+		v = json_loadb(buf, n, JSON_REJECT_DUPLICATES, err);
+	}
+	free(buf);
 	return v;
 }

@@ -25,5 +25,12 @@ json_t *json_fast_loads(const char *text);
  * {"a":8<NUL>}), so there the two differ, and only there.
  */
 json_t *json_fast_loadb(const char *text, size_t len);
+/*
+ * A file's JSON as json_load_file(path, JSON_REJECT_DUPLICATES, err) reads it,
+ * except that a NUL byte anywhere is refused (jansson's file reader, like
+ * json_loadb, skips a NUL after some tokens and accepts the rest). NULL with err
+ * set (its line and column, and why) when the file cannot be read or is no JSON.
+ */
+json_t *json_fast_load_file(const char *path, json_error_t *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include "decision_json.h"
 #include "dossier_load.h"
 #include "input.h"
+#include "json_fast.h"
 #include "policy.h"
 
 /*
@@ -80,7 +81,7 @@ static bool read_contract_file(const char *path, struct contract *c)
 {
 	json_error_t jerr;
 	struct contract_errors errs;
-	json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *doc = json_fast_load_file(path, &jerr);
 	if (!doc) {
 		fprintf(stderr, "%s:%d:%d: malformed JSON: %s\n", path, jerr.line, jerr.column,
 		        jerr.text);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -286,6 +287,58 @@ static void test_random_damage(void **state)
 	assert_true(refused > 1000);
 }
 
+/* text (len bytes) into a new temporary file; its path in path */
+static void temp_file(char path[64], const char *text, size_t len)
+{
+	snprintf(path, 64, "/tmp/test_json_fast_XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static void test_load_file(void **state)
+{
+	(void)state;
+	char path[64], big[16384];
+	json_error_t want_err, err;
+	/* a document, one past the first read's 4 KiB, read as json_load_file reads it */
+	size_t n = (size_t)snprintf(big, sizeof(big), "{\n \"a\": [");
+	for (int i = 0; i < 1500; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n, "%s%d", i ? ", " : "", i * 7);
+	n += (size_t)snprintf(big + n, sizeof(big) - n, "]\n}\n");
+	temp_file(path, big, n);
+	json_t *want = json_load_file(path, JSON_REJECT_DUPLICATES, &want_err), *got = json_fast_load_file(path, &err);
+	assert_non_null(want);
+	assert_non_null(got);
+	assert_true(json_equal(want, got));
+	json_decref(want);
+	json_decref(got);
+	unlink(path);
+	/* no JSON: jansson's own error, line and column */
+	temp_file(path, "{\n  \"a\": }\n", strlen("{\n  \"a\": }\n"));
+	assert_null(json_load_file(path, JSON_REJECT_DUPLICATES, &want_err));
+	assert_null(json_fast_load_file(path, &err));
+	assert_string_equal(err.text, want_err.text);
+	assert_int_equal(err.line, want_err.line);
+	assert_int_equal(err.column, want_err.column);
+	unlink(path);
+	temp_file(path, "{\"a\": 1, \"a\": 2}", strlen("{\"a\": 1, \"a\": 2}"));
+	assert_null(json_fast_load_file(path, &err));
+	unlink(path);
+	/* a NUL, where jansson's file reader skips it: refused, and where it is */
+	temp_file(path, "{\n\"a\":8\0}", 10);
+	assert_null(json_fast_load_file(path, &err));
+	assert_int_equal(err.line, 2);
+	assert_int_equal(err.column, 6);
+	assert_non_null(strstr(err.text, "NUL"));
+	unlink(path);
+	/* no file */
+	assert_null(json_fast_load_file("/nonexistent/fairgate.json", &err));
+	assert_int_equal(err.line, -1);
+	assert_string_equal(err.source, "/nonexistent/fairgate.json");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_depth_limit_as_jansson),
 		cmocka_unit_test(test_random_documents),
 		cmocka_unit_test(test_random_damage),
+		cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
