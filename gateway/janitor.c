@@ -11,8 +11,8 @@
 #include "committer.h"
 #include "log.h"
 #include "mem.h"
-#include "metrics.h"
 #include "outbox.h"
+#include "pgtick.h"
 #include "policy.h"
 #include "server.h"
 
@@ -20,9 +20,7 @@
 
 struct janitor {
 	struct server *srv;
-	struct event *timer;
-	bool running; /* a query is out: its callback owns the janitor once closing */
-	bool closing; /* janitor_free was called while running */
+	struct pgtick *tick;
 };
 
 /* One dossier to flag, as one commit unit. */
@@ -72,11 +70,6 @@ static void due_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
 	struct janitor *j = arg;
 	const PGresult *r = st == PGJOB_OK ? pgjob_result(job, 0) : NULL;
-	j->running = false;
-	if (j->closing) {
-		free(j); /* freed while the query was out (server shutdown) */
-		return;
-	}
 	if (!r)
 		return; /* the database is away; the next run tries again */
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -105,17 +98,15 @@ static void purge_idempotency_keys(struct janitor *j)
 {
 	struct pgjob *job = pgjob_create(false);
 	pgjob_add(job, "DELETE FROM idempotency_keys WHERE created_at < now() - interval '48 hours'", 0, NULL);
-	pgpool_submit(j->srv->pool, job, purged, j);
+	pgpool_submit(j->srv->pool, job, purged, NULL);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+/* A tick: the purge goes out on its own, the query for due dossiers is the tick's job. */
+static struct pgjob *due_job(void *arg)
 {
 	struct janitor *j = arg;
 	char today[11], limit[16];
-	if (j->running)
-		return;
-	j->running = true;
-	metrics_timer_run(j->srv->metrics, "max_duration");
+	purge_idempotency_keys(j);
 	caldate_format(amsterdam_day((int64_t)time(NULL)), today);
 	snprintf(limit, sizeof(limit), "%d", JANITOR_BATCH);
 	const char *p[] = {today, limit};
@@ -125,17 +116,15 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 		       "JOIN partners p ON p.id = d.partner_id LEFT JOIN creditors c ON c.id = d.creditor_id "
 		       "WHERE d.deadline < $1::date AND d.flagged_for_return_at IS NULL "
 		       "ORDER BY d.deadline LIMIT $2::int", 2, p);
-	pgpool_submit(j->srv->pool, job, due_loaded, j);
-	purge_idempotency_keys(j);
+	return job;
 }
 
 struct janitor *janitor_create(struct server *srv)
 {
 	struct janitor *j = xcalloc(1, sizeof(*j));
 	j->srv = srv;
-	j->timer = event_new(srv->base, -1, EV_PERSIST, on_timer, j);
-	struct timeval tv = {srv->cfg->janitor_interval_ms / 1000, (srv->cfg->janitor_interval_ms % 1000) * 1000};
-	if (!j->timer || event_add(j->timer, &tv) != 0)
+	j->tick = pgtick_create(srv, srv->cfg->janitor_interval_ms, "max_duration", due_job, due_loaded, j);
+	if (!j->tick)
 		abort();
 	return j;
 }
@@ -144,9 +133,6 @@ void janitor_free(struct janitor *j)
 {
 	if (!j)
 		return;
-	event_free(j->timer);
-	if (j->running)
-		j->closing = true; /* due_loaded frees it when the pool hands the query back */
-	else
-		free(j);
+	pgtick_free(j->tick); /* a query still out is dropped: due_loaded never sees j again */
+	free(j);
 }

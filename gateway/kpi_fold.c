@@ -6,8 +6,7 @@
 
 #include "log.h"
 #include "mem.h"
-#include "metrics.h"
-#include "pgpool.h"
+#include "pgtick.h"
 #include "server.h"
 
 /*
@@ -23,14 +22,11 @@
 #define KPI_FOLD_VACUUM_MS 10000
 
 struct kpi_fold {
-	struct server *srv;
-	struct event *timer;
+	struct pgtick *tick;
 	unsigned long folds;
 	unsigned long vacuum_every; /* folds */
 	bool vacuuming;             /* the fold out also vacuums */
 	bool failing;               /* the last fold failed: said once, not every tick */
-	bool running;               /* a fold is out: its callback owns the struct once closing */
-	bool closing;               /* kpi_fold_free was called while running */
 };
 
 static void folded(struct pgjob *job, enum pgjob_status st, void *arg)
@@ -39,11 +35,6 @@ static void folded(struct pgjob *job, enum pgjob_status st, void *arg)
 	/* not a transaction: the fold and the vacuum succeed or fail apart */
 	const PGresult *fold = pgjob_result(job, 0), *vacuum = pgjob_result(job, 1);
 	(void)st;
-	f->running = false;
-	if (f->closing) {
-		free(f); /* freed while the fold was out (server shutdown) */
-		return;
-	}
 	if (!fold || PQresultStatus(fold) != PGRES_TUPLES_OK || PQntuples(fold) != 1) {
 		if (!f->failing)
 			log_warn("kpi: folding the pending counts failed; they stay pending, counted, "
@@ -59,35 +50,25 @@ static void folded(struct pgjob *job, enum pgjob_status st, void *arg)
 		log_warn("kpi: vacuuming kpi_pending failed; autovacuum will");
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg)
+static struct pgjob *fold_job(void *arg)
 {
 	struct kpi_fold *f = arg;
-	(void)fd;
-	(void)what;
-	if (f->running)
-		return; /* the previous fold is still out: no pile-up when the database is slow */
-	f->running = true;
-	metrics_timer_run(f->srv->metrics, "kpi_fold");
 	struct pgjob *job = pgjob_create(false);
 	pgjob_add(job, "SELECT fairgate_kpi_fold()", 0, NULL);
 	/* not a transaction: each statement commits on its own, and VACUUM runs outside one */
 	f->vacuuming = f->folds++ % f->vacuum_every == 0; /* the first fold too */
 	if (f->vacuuming)
 		pgjob_add(job, "VACUUM kpi_pending", 0, NULL);
-	pgpool_submit(f->srv->pool, job, folded, f);
+	return job;
 }
 
 struct kpi_fold *kpi_fold_create(struct server *srv)
 {
 	struct kpi_fold *f = xcalloc(1, sizeof(*f));
 	int ms = srv->cfg->kpi_fold_interval_ms;
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
-	f->srv = srv;
 	f->vacuum_every = ms < KPI_FOLD_VACUUM_MS ? (unsigned long)(KPI_FOLD_VACUUM_MS / ms) : 1;
-	f->timer = event_new(srv->base, -1, EV_PERSIST, on_timer, f);
-	if (!f->timer || event_add(f->timer, &tv) != 0) {
-		if (f->timer)
-			event_free(f->timer);
+	f->tick = pgtick_create(srv, ms, "kpi_fold", fold_job, folded, f);
+	if (!f->tick) {
 		free(f);
 		return NULL;
 	}
@@ -98,9 +79,6 @@ void kpi_fold_free(struct kpi_fold *f)
 {
 	if (!f)
 		return;
-	event_free(f->timer);
-	if (f->running)
-		f->closing = true; /* folded() frees it when the pool hands the job back */
-	else
-		free(f);
+	pgtick_free(f->tick); /* a fold still out is dropped: folded() never sees f again */
+	free(f);
 }
