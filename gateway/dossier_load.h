@@ -25,7 +25,7 @@ struct dossier_ctx {
 	struct partner partner;
 	struct dossier dossier;       /* events and allowed point into the arrays below */
 	struct event *events;
-	json_t *timeline;             /* [{id, type, occurred_at, reporter, ...}] */
+	json_t *timeline;             /* [{id, type, occurred_at, reporter, ...}]; NULL unless asked for */
 	struct prior_escalation *allowed;
 	struct contract_exception *exceptions;
 	size_t n_exceptions;
@@ -41,6 +41,8 @@ typedef void (*dossier_load_cb)(void *arg, enum load_status st, struct dossier_c
  * the turn's callbacks are done (struct dossier_reader, one per server).
  */
 void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg);
+/* The same, with ctx->timeline built (GET of a dossier); the other loads leave it NULL. */
+void dossier_load_timeline(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 /*
  * The same for request r, with r's Idempotency-Key lookup in the same round
  * trip when one is due (ROUTE_IDEM_IN_HANDLER): if the key's answer is
@@ -87,9 +89,10 @@ enum {
 /*
  * Builds a dossier from row `row` of res (NULL, or no such row: LOAD_NOT_FOUND;
  * columns past DC__COUNT are ignored); no stored fact may lie beyond bound
- * (plus a day). On LOAD_OK *out is the caller's; otherwise *out is NULL.
+ * (plus a day); ctx->timeline is built only when timeline is true. On LOAD_OK
+ * *out is the caller's; otherwise *out is NULL.
  */
-enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, int64_t bound,
+enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, int64_t bound, bool timeline,
 				  struct dossier_ctx **out);
 /* True when principal p may read this dossier (creditor, its partner, a granted monitor). */
 bool dossier_visible(const struct dossier_ctx *ctx, const struct principal *p);

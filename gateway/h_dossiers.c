@@ -191,7 +191,7 @@ static void dossier_got(void *arg, enum load_status st, struct dossier_ctx *c)
 
 void h_dossier_get(struct req *r)
 {
-	dossier_load(r->srv, r->params[0], (int64_t)time(NULL), dossier_got, r);
+	dossier_load_timeline(r->srv, r->params[0], (int64_t)time(NULL), dossier_got, r);
 }
 
 /* ---- POST /v1/dossiers/{id}/events ---- */

@@ -117,7 +117,7 @@ static bool load_as_of(struct replay *rp, const struct recorded *d, struct dossi
 	*c = NULL;
 	if (!res)
 		return false;
-	if (dossier_ctx_read(d->dossier_id, res, PQntuples(res) == 1 ? 0 : -1, d->decided_at, c) != LOAD_OK)
+	if (dossier_ctx_read(d->dossier_id, res, PQntuples(res) == 1 ? 0 : -1, d->decided_at, false, c) != LOAD_OK)
 		fprintf(stderr, "fairgate simulate: %s: the dossier could not be read back\n", d->id);
 	PQclear(res);
 	return true;
