@@ -40,15 +40,17 @@ static const char *status_title(int status)
 	}
 }
 
-static double elapsed_ms(const struct timespec *start)
+/* Microseconds since start (printed as milliseconds with three decimals, no floating point). */
+static long long elapsed_us(const struct timespec *start)
 {
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (double)(now.tv_sec - start->tv_sec) * 1e3 + (double)(now.tv_nsec - start->tv_nsec) / 1e6;
+	long long us = (long long)(now.tv_sec - start->tv_sec) * 1000000 + (now.tv_nsec - start->tv_nsec) / 1000;
+	return us < 0 ? 0 : us;
 }
 
 /* One JSON line per request: no path, token or debtor reference, only the route. */
-static void access_log(struct req *r, size_t bytes)
+static void access_log(struct req *r, size_t bytes, long long us)
 {
 	char line[512];
 	const char *method = "OTHER";
@@ -58,8 +60,8 @@ static void access_log(struct req *r, size_t bytes)
 	}
 	snprintf(line, sizeof(line),
 		 "{\"type\":\"access\",\"req\":\"%s\",\"method\":\"%s\",\"route\":\"%s\","
-		 "\"status\":%d,\"ms\":%.3f,\"principal\":%lld,\"bytes\":%zu%s}",
-		 r->id, method, r->route ? r->route->name : "none", r->status, elapsed_ms(&r->start),
+		 "\"status\":%d,\"ms\":%lld.%03lld,\"principal\":%lld,\"bytes\":%zu%s}",
+		 r->id, method, r->route ? r->route->name : "none", r->status, us / 1000, us % 1000,
 		 r->who.id, bytes, r->ev ? "" : ",\"client_gone\":true");
 	log_json_line(line);
 }
@@ -93,9 +95,9 @@ void req_reply_raw(struct req *r, int status, const char *ctype, const char *bod
 		evhttp_send_reply(r->ev, status, status_title(status), buf);
 		evbuffer_free(buf);
 	}
-	access_log(r, len);
-	metrics_request(r->srv->metrics, r->route ? r->route->name : "none", status,
-			elapsed_ms(&r->start) / 1e3);
+	long long us = elapsed_us(&r->start);
+	access_log(r, len, us);
+	metrics_request(r->srv->metrics, r->route ? r->route->name : "none", status, (double)us / 1e6);
 	req_free(r);
 }
 

@@ -1,12 +1,14 @@
 /* log.c - JSON-line logging to stderr. */
 #include "log.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 enum log_level log_min_level = LOG_INFO;
 
@@ -33,6 +35,82 @@ static void now_iso(char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
+/*
+ * Lines held while one callback answers many requests (log_hold), written with
+ * one write(2) when it returns (log_release). Written at once when memory for
+ * them runs out, and before any line of level error or worse.
+ */
+static struct {
+	char *buf;
+	size_t len, cap;
+	int depth;
+} held;
+
+static void write_all(const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(STDERR_FILENO, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* nowhere to log to: the request goes on without its line */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void held_flush(void)
+{
+	write_all(held.buf, held.len);
+	held.len = 0;
+}
+
+/* True when line went into the held lines. */
+static bool held_add(const char *line, size_t n)
+{
+	if (held.depth == 0)
+		return false;
+	if (held.len + n + 1 > held.cap) {
+		size_t cap = held.cap ? held.cap : 16384;
+		while (cap < held.len + n + 1)
+			cap *= 2;
+		char *b = realloc(held.buf, cap);
+		if (!b) {
+			held_flush();
+			return false;
+		}
+		held.buf = b;
+		held.cap = cap;
+	}
+	memcpy(held.buf + held.len, line, n);
+	held.buf[held.len + n] = '\n';
+	held.len += n + 1;
+	return true;
+}
+
+static void emit(enum log_level level, const char *line)
+{
+	size_t n = strlen(line);
+	if (level < LOG_ERROR && held_add(line, n))
+		return;
+	if (held.len > 0)
+		held_flush(); /* what came before, first */
+	char nl = '\n';
+	write_all(line, n);
+	write_all(&nl, 1);
+}
+
+void log_hold(void)
+{
+	held.depth++;
+}
+
+void log_release(void)
+{
+	if (held.depth > 0 && --held.depth == 0 && held.len > 0)
+		held_flush();
+}
+
 void log_write(enum log_level level, const char *fmt, ...)
 {
 	char msg[1024];
@@ -45,12 +123,12 @@ void log_write(enum log_level level, const char *fmt, ...)
 	now_iso(ts, sizeof(ts));
 	json_t *o = json_pack("{s:s, s:s, s:s}", "ts", ts, "level", level_names[level], "msg", msg);
 	char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
-	fprintf(stderr, "%s\n", line ? line : msg);
+	emit(level, line ? line : msg);
 	free(line);
 	json_decref(o);
 }
 
 void log_json_line(const char *json)
 {
-	fprintf(stderr, "%s\n", json);
+	emit(LOG_INFO, json);
 }

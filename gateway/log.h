@@ -22,6 +22,15 @@ void log_write(enum log_level level, const char *fmt, ...) LOG_PRINTF(2, 3);
 /* Writes one already-formed JSON object as a line (the access log). */
 void log_json_line(const char *json);
 bool log_level_parse(const char *s, enum log_level *out);
+/*
+ * Between log_hold and log_release (nested pairs count), lines below error
+ * are kept and written together: a callback that answers a batch's requests
+ * writes their access lines with one write(2) instead of one each. Hold only
+ * for the length of one callback, so nothing held outlives the loop turn:
+ * its replies leave the process later in the turn anyway.
+ */
+void log_hold(void);
+void log_release(void);
 
 #define log_debug(...) do { if (log_min_level <= LOG_DEBUG) log_write(LOG_DEBUG, __VA_ARGS__); } while (0)
 #define log_info(...) do { if (log_min_level <= LOG_INFO) log_write(LOG_INFO, __VA_ARGS__); } while (0)

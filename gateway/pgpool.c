@@ -852,7 +852,9 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 {
 	struct pgpool *pool = arg;
 
+	log_hold(); /* the access lines of the requests these jobs answer, in one write */
 	done_run(pool);
+	log_release();
 	if (pool->free_requested)
 		pgpool_free(pool);
 }

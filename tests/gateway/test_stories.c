@@ -699,6 +699,10 @@ static void test_burst_read_together(void **state)
 	long long reads0 = metric("fairgate_dossier_reads_total");
 	long long stmts0 = metric("fairgate_dossier_read_statements_total");
 	assert_true(reads0 >= 0 && stmts0 >= 0);
+	char *log0 = gw_read_log(&g);
+	assert_non_null(log0);
+	size_t log_at = strlen(log0);
+	free(log0);
 
 	static struct gw_call calls[BURST];
 	const char *want[BURST]; /* the dossier each answer must name, NULL for 404 */
@@ -718,6 +722,41 @@ static void test_burst_read_together(void **state)
 	snprintf(calls[BURST - 1].idem_key, sizeof(calls[BURST - 1].idem_key), "%s", retry_key);
 	want[BURST - 1] = did[1];
 	assert_int_equal(gw_http_batch(calls, BURST, BURST, NULL, NULL), BURST);
+	/*
+	 * Every answer has its access line, whole, by the time its client has the
+	 * answer: the lines of one batch's answers are held and written together
+	 * (log_hold), and none of them may be lost or run into another. Read
+	 * before anything else is asked, so that no later line flushes them.
+	 */
+	char *log = gw_read_log(&g);
+	assert_non_null(log);
+	assert_true(strlen(log) >= log_at);
+	int lines = 0, statuses[2] = {0, 0};
+	for (char *p = log + log_at, *nl; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		assert_non_null(nl); /* every line ends */
+		*nl = '\0';
+		json_t *o = json_loads(p, 0, NULL);
+		if (!o)
+			continue; /* not ours: a line run into another would go uncounted, and fail below */
+		json_t *ms = json_object_get(o, "ms");
+		if (strcmp(gw_jstr(o, "type"), "access") == 0 &&
+		    strcmp(gw_jstr(o, "route"), "escalations.create") == 0) {
+			assert_true(json_is_real(ms) && json_real_value(ms) >= 0);
+			long st = (long)json_integer_value(json_object_get(o, "status"));
+			assert_true(st == 201 || st == 404);
+			statuses[st == 201]++;
+			lines++;
+		}
+		json_decref(o);
+	}
+	free(log);
+	assert_int_equal(lines, BURST);
+	int not_found = 0;
+	for (int j = 0; j < BURST; j++)
+		not_found += !want[j];
+	assert_int_equal(statuses[0], not_found);
+	assert_int_equal(statuses[1], BURST - not_found);
 	for (int j = 0; j < BURST; j++) {
 		if (!want[j]) {
 			assert_int_equal(calls[j].status, 404);
@@ -740,6 +779,7 @@ static void test_burst_read_together(void **state)
 	fprintf(stderr, "burst of %d: %lld dossier reads in %lld statements\n", BURST, reads, stmts);
 	assert_int_equal(reads, BURST);
 	assert_true(stmts >= 1 && stmts < reads);
+
 }
 
 /* Story 7: every endpoint keeps each party to its own files. */
