@@ -2,6 +2,7 @@
 #include <libpq-fe.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,11 +44,25 @@ struct esc {
 	char decision_id[40];
 	int64_t now;
 	struct dossier_ctx *ctx;
-	struct decision dec;
 	/* built by build(), kept alive until done() */
 	char *body;         /* the answer, also the audit record's payload */
 	char *request_text;
+	struct decision dec; /* last: 26 KB that policy_decide fills, never zeroed (esc_new) */
 };
+
+/*
+ * A request's state with everything before dec zeroed. calloc had zeroed the
+ * decision's 26 KB of reason texts on every request, which policy_decide
+ * writes itself (reason_add starts each reason it uses).
+ */
+static struct esc *esc_new(void)
+{
+	struct esc *e = xmalloc(sizeof(*e));
+	memset(e, 0, offsetof(struct esc, dec));
+	e->dec.allow = false;
+	e->dec.n_reasons = 0;
+	return e;
+}
 
 static void esc_free(void *p)
 {
@@ -235,7 +250,7 @@ static void new_decision_id(char out[40])
 void h_escalation_create(struct req *r)
 {
 	struct contract_errors errs;
-	struct esc *e = xcalloc(1, sizeof(*e));
+	struct esc *e = esc_new();
 	e->r = r;
 	r->state = e;
 	r->state_free = esc_free;
