@@ -11,6 +11,7 @@
 #include "log.h"
 #include "mem.h"
 #include "rowset.h"
+#include "str.h"
 
 #define COMMIT_KEY_MAX 72      /* a dossier id (CONTRACT_ID_MAX) and then some */
 #define COMMIT_MAX_ROWSETS 8   /* distinct rowset_defs in one batch */
@@ -125,7 +126,7 @@ static void lane_submit_checked(struct commit_lane *c, const struct commit_unit_
 	struct unit *u = xcalloc(1, sizeof(*u));
 	u->ops = ops;
 	u->arg = arg;
-	if (snprintf(u->key, sizeof(u->key), "%s", key) >= (int)sizeof(u->key) || !key[0])
+	if (str_copy(u->key, sizeof(u->key), key) >= sizeof(u->key) || !key[0])
 		abort(); /* a programming error: keys are validated ids */
 	u->version = version;
 	if (change)
@@ -196,14 +197,14 @@ static void build_unit(struct commit_lane *c, struct unit *u, struct pgjob *job,
 		       const char *prev, const char *recorded_at)
 {
 	const char *kind = "", *subject = "", *creditor = NULL, *payload = "{}";
-	char chain_s[16], seq_s[24];
+	char chain_s[STR_LL_MAX], seq_s[STR_LL_MAX];
 
-	snprintf(u->recorded_at, sizeof(u->recorded_at), "%s", recorded_at);
+	str_copy(u->recorded_at, sizeof(u->recorded_at), recorded_at);
 	u->ctx = (struct commit_ctx){c->chain, seq, u->recorded_at, job, c};
 	if (u->key[0]) {
-		char version_s[24], days_s[16];
-		snprintf(version_s, sizeof(version_s), "%lld", u->version);
-		snprintf(days_s, sizeof(days_s), "%d", u->change.extend_days);
+		char version_s[STR_LL_MAX], days_s[STR_LL_MAX];
+		str_ll(version_s, u->version);
+		str_ll(days_s, u->change.extend_days);
 		const char *v[] = {u->key, version_s, u->change.allowed_entry, days_s};
 		commit_rows(&u->ctx, &VERSION_ROWS, v);
 		u->check_pos = c->n_checked++;
@@ -213,8 +214,8 @@ static void build_unit(struct commit_lane *c, struct unit *u, struct pgjob *job,
 	u->ops->build(u->arg, &u->ctx, &kind, &subject, &creditor, &payload);
 	struct audit_record rec = {c->chain, seq, prev, kind, subject, u->recorded_at, payload};
 	audit_hash(&rec, u->hash);
-	snprintf(chain_s, sizeof(chain_s), "%d", c->chain);
-	snprintf(seq_s, sizeof(seq_s), "%lld", seq);
+	str_ll(chain_s, c->chain);
+	str_ll(seq_s, seq);
 	const char *values[] = {chain_s, seq_s, prev, u->hash, kind, subject, creditor,
 				u->recorded_at, payload};
 	commit_rows(&u->ctx, &AUDIT_ROWS, values);

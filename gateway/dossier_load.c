@@ -16,6 +16,7 @@
 #include "mem.h"
 #include "rowset.h"
 #include "server.h"
+#include "str.h"
 
 /*
  * Dossiers in one statement, so one snapshot without a transaction: for each
@@ -92,15 +93,15 @@ static bool read_dossier(const PGresult *r, int row, struct dossier_ctx *c)
 {
 	struct dossier *d = &c->dossier;
 	uint32_t bit;
-	snprintf(c->creditor_id, sizeof(c->creditor_id), "%s", PQgetvalue(r, row, 0));
-	snprintf(c->debtor_ref, sizeof(c->debtor_ref), "%s", PQgetvalue(r, row, 1));
+	str_copy(c->creditor_id, sizeof(c->creditor_id), PQgetvalue(r, row, 0));
+	str_copy(c->debtor_ref, sizeof(c->debtor_ref), PQgetvalue(r, row, 1));
 	d->principal_cents = atoll(PQgetvalue(r, row, 2));
 	if (!caldate_parse(PQgetvalue(r, row, 3), &d->due_date) || !phase_parse(PQgetvalue(r, row, 4), &d->phase))
 		return false;
 	d->shortened_track = PQgetvalue(r, row, 5)[0] == 't';
 	/* flags come as a PostgreSQL array literal: {vulnerable,dispute} */
 	char flags[256];
-	snprintf(flags, sizeof(flags), "%s", PQgetvalue(r, row, 6));
+	str_copy(flags, sizeof(flags), PQgetvalue(r, row, 6));
 	for (char *save = NULL, *tok = strtok_r(flags, "{},", &save); tok; tok = strtok_r(NULL, "{},", &save))
 		if (dossier_flag_parse(tok, &bit))
 			d->flags |= bit;
@@ -110,7 +111,7 @@ static bool read_dossier(const PGresult *r, int row, struct dossier_ctx *c)
 	if (PQgetvalue(r, row, 9)[0] && !caldate_parse(PQgetvalue(r, row, 9), &c->deadline))
 		return false;
 	c->flagged_for_return = PQgetvalue(r, row, 10)[0] == 't';
-	snprintf(c->creditor_webhook, sizeof(c->creditor_webhook), "%s", PQgetvalue(r, row, 11));
+	str_copy(c->creditor_webhook, sizeof(c->creditor_webhook), PQgetvalue(r, row, 11));
 	return true;
 }
 
@@ -132,8 +133,7 @@ static bool read_contract(const PGresult *r, int row, struct dossier_ctx *c)
 		return true; /* none in force (or the caller supplies one): decisions say so */
 	bool ok = doc_cache_contract(PQgetvalue(r, row, DC_CONTRACT), (size_t)PQgetlength(r, row, DC_CONTRACT),
 				     &c->contract);
-	snprintf(c->contract.creditor_id, sizeof(c->contract.creditor_id), "%s",
-		 PQgetvalue(r, row, DC_CONTRACT_CREDITOR));
+	str_copy(c->contract.creditor_id, sizeof(c->contract.creditor_id), PQgetvalue(r, row, DC_CONTRACT_CREDITOR));
 	c->has_contract = ok;
 	return ok;
 }
@@ -226,8 +226,8 @@ enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, 
 {
 	struct dossier_ctx *c = xcalloc(1, sizeof(*c));
 	enum load_status ls = LOAD_OK;
-	snprintf(c->id, sizeof(c->id), "%s", id);
-	snprintf(c->dossier.id, sizeof(c->dossier.id), "%s", id);
+	str_copy(c->id, sizeof(c->id), id);
+	str_copy(c->dossier.id, sizeof(c->dossier.id), id);
 	if (!res || row < 0 || row >= PQntuples(res))
 		ls = LOAD_NOT_FOUND;
 	else if (PQnfields(res) < DC__COUNT || !read_dossier(res, row, c) || !read_contract(res, row, c) ||
@@ -375,7 +375,7 @@ static void load(struct server *srv, struct req *r, const char *id, int64_t now,
 		reader_send(rd); /* another day's contract, or a full batch: a statement of its own */
 	struct load *l = xcalloc(1, sizeof(*l));
 	*l = (struct load){cb, arg, "", r, timeline, 0, NULL};
-	snprintf(l->id, sizeof(l->id), "%s", id);
+	str_copy(l->id, sizeof(l->id), id);
 	memcpy(rd->today, today, sizeof(today));
 	*rd->tail = l;
 	rd->tail = &l->next;

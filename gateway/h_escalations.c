@@ -23,6 +23,7 @@
 #include "outbox.h"
 #include "rowset.h"
 #include "server.h"
+#include "str.h"
 
 #define DECIDE_MAX_TRIES 5
 
@@ -92,16 +93,16 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 {
 	struct esc *e = arg;
 	struct dossier_ctx *c = e->ctx;
-	char decided_at[21], cver[16], chain[16], seq[24], rules[128], amount[24];
+	char decided_at[21], cver[STR_LL_MAX], chain[STR_LL_MAX], seq[STR_LL_MAX], rules[128], amount[STR_LL_MAX];
 	timestamp_format(e->now, decided_at);
 	struct decision_body b = {e->decision_id, c->id, action_name(e->er.action), c->contract.id,
 				  decided_at, c->contract.version, cc->chain, cc->seq};
 	free(e->body);
 	e->body = decision_body_json(&b, &e->dec);
-	snprintf(cver, sizeof(cver), "%d", c->contract.version);
-	snprintf(chain, sizeof(chain), "%d", cc->chain);
-	snprintf(seq, sizeof(seq), "%lld", cc->seq);
-	snprintf(amount, sizeof(amount), "%lld", (long long)e->er.amount_cents);
+	str_ll(cver, c->contract.version);
+	str_ll(chain, cc->chain);
+	str_ll(seq, cc->seq);
+	str_ll(amount, (long long)e->er.amount_cents);
 	denying_rules_literal(&e->dec, rules, sizeof(rules));
 	const char *pd[] = {e->decision_id, c->id, c->creditor_id, c->partner.id, action_name(e->er.action),
 			    e->dec.allow ? "allow" : "deny", rules, c->contract.id, cver,

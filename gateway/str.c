@@ -1,0 +1,31 @@
+/* str.c - bounded copies and decimal text without printf. */
+#include "str.h"
+
+#include <string.h>
+
+size_t str_copy(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+	size_t k = n < cap ? n : cap - 1;
+	memcpy(dst, src, k);
+	dst[k] = '\0';
+	return n;
+}
+
+size_t str_ll(char out[STR_LL_MAX], long long v)
+{
+	char tmp[STR_LL_MAX];
+	size_t n = 0, len = 0;
+	/* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	out[len] = '\0';
+	return len;
+}

@@ -1,0 +1,71 @@
+/* test_str.c - gateway/str.c: bounded copies and decimal text, against what snprintf writes. */
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "str.h"
+
+static void test_copy_bounds(void **state)
+{
+	(void)state;
+	char buf[8];
+	memset(buf, 'x', sizeof(buf));
+	assert_int_equal(str_copy(buf, sizeof(buf), "abc"), 3);
+	assert_string_equal(buf, "abc");
+	assert_int_equal(str_copy(buf, sizeof(buf), "1234567"), 7); /* exactly fits */
+	assert_string_equal(buf, "1234567");
+	assert_int_equal(str_copy(buf, sizeof(buf), "12345678"), 8); /* cut: the result says so */
+	assert_string_equal(buf, "1234567");
+	assert_int_equal(str_copy(buf, sizeof(buf), ""), 0);
+	assert_string_equal(buf, "");
+	char one[1] = {'x'};
+	assert_int_equal(str_copy(one, 1, "abc"), 3);
+	assert_int_equal(one[0], '\0');
+	/* nothing written past cap */
+	char guard[6] = {'x', 'x', 'x', 'x', 'x', 'x'};
+	str_copy(guard, 4, "abcdef");
+	assert_memory_equal(guard, "abc\0xx", 6);
+}
+
+static void check_ll(long long v)
+{
+	char want[32], got[STR_LL_MAX + 1];
+	memset(got, 'x', sizeof(got));
+	int n = snprintf(want, sizeof(want), "%lld", v);
+	assert_int_equal(str_ll(got, v), (size_t)n);
+	assert_string_equal(got, want);
+	assert_int_equal(got[STR_LL_MAX], 'x'); /* the buffer's bound held */
+}
+
+static void test_decimal(void **state)
+{
+	(void)state;
+	const long long edges[] = {0, 1, -1, 9, 10, -10, 99, 100, 12000, -84000, INT_MAX, INT_MIN,
+				   LLONG_MAX, LLONG_MIN, LLONG_MIN + 1, 1000000000000LL};
+	for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++)
+		check_ll(edges[i]);
+	/* every length, both signs, from a fixed-seed generator */
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		long long v = (long long)(x >> (x % 64));
+		check_ll(i & 1 && v != LLONG_MIN ? -v : v);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_copy_bounds),
+		cmocka_unit_test(test_decimal),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
