@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "mem.h"
+#include "str.h"
 
 #define DOC_CACHE_SLOTS 64 /* per kind; a power of two */
 
@@ -21,16 +22,6 @@ struct slot {
 };
 
 static struct slot contracts[DOC_CACHE_SLOTS], partners[DOC_CACHE_SLOTS];
-
-static uint64_t fnv1a(const char *s, size_t len)
-{
-	uint64_t h = 14695981039346656037ull;
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
 
 /* The document readers of contracts/, with a common signature. */
 typedef bool (*doc_reader)(const json_t *doc, void *out, struct contract_errors *errs);
@@ -49,7 +40,7 @@ static bool read_partner(const json_t *doc, void *out, struct contract_errors *e
 static bool cached(struct slot *table, const char *text, size_t len, void *out, size_t size, doc_reader read)
 {
 	struct contract_errors errs;
-	uint64_t hash = fnv1a(text, len);
+	uint64_t hash = str_hash(text, len); /* picks the slot; memcmp decides a hit */
 	struct slot *s = &table[hash & (DOC_CACHE_SLOTS - 1)];
 	if (s->text && s->hash == hash && s->len == len && memcmp(s->text, text, len) == 0) {
 		memcpy(out, &s->v, size);

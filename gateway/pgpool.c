@@ -8,6 +8,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "str.h"
 
 #define PGPOOL_BACKOFF_MIN_MS 100        /* first reconnect delay */
 #define PGPOOL_BACKOFF_MAX_MS 2000       /* reconnect delay cap */
@@ -81,7 +82,7 @@ TAILQ_HEAD(pgjob_list, pgjob);
  */
 struct prepared {
 	char *sql;
-	unsigned hash;
+	uint64_t hash;
 	bool ready;
 };
 
@@ -270,13 +271,6 @@ static void plan_add(struct pgjob *job, enum pgitem_kind kind, int index)
 	job->plan[job->nplan++] = (struct pgitem){.kind = kind, .index = index};
 }
 
-static unsigned sql_hash(const char *sql)
-{
-	unsigned h = 2166136261u; /* FNV-1a */
-	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
-}
 
 /*
  * The slot of sql among the connection's named statements; a new slot (with
@@ -285,7 +279,7 @@ static unsigned sql_hash(const char *sql)
  */
 static int prepared_slot(struct pgconn *c, const char *sql, bool *fresh)
 {
-	unsigned h = sql_hash(sql);
+	uint64_t h = str_hash(sql, strlen(sql));
 	int empty = -1;
 
 	*fresh = false;

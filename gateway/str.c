@@ -1,4 +1,4 @@
-/* str.c - bounded copies and decimal text without printf. */
+/* str.c - bounded copies, decimal text without printf and a slot hash. */
 #include "str.h"
 
 #include <string.h>
@@ -28,4 +28,20 @@ size_t str_ll(char out[STR_LL_MAX], long long v)
 		out[len++] = tmp[--n];
 	out[len] = '\0';
 	return len;
+}
+
+uint64_t str_hash(const char *s, size_t len)
+{
+	uint64_t h = 14695981039346656037ull, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, s + i, 8);
+		h = (h ^ w) * 1099511628211ull;
+	}
+	for (; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
 }

@@ -1,8 +1,9 @@
-/* str.h - bounded copies and decimal text without printf, for the paths every request takes. */
+/* str.h - bounded copies, decimal text without printf and a slot hash, for the paths every request takes. */
 #ifndef FAIRGATE_STR_H
 #define FAIRGATE_STR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Copies src into dst of cap bytes (cap > 0), cut to cap - 1 bytes and always
@@ -14,5 +15,14 @@ size_t str_copy(char *dst, size_t cap, const char *src);
 /* Writes v in decimal and a NUL into out (STR_LL_MAX bytes); returns the digits' length. Cannot fail. */
 #define STR_LL_MAX 21
 size_t str_ll(char out[STR_LL_MAX], long long v);
+
+/*
+ * A 64-bit hash of len bytes, for choosing a slot (compare the text itself for a
+ * hit): FNV-1a over 8-byte words, then the tail's bytes, then a finaliser so
+ * that the low bits depend on every bit. A byte at a time, hashing the
+ * contract's and partner's documents and the statements' text had cost ~8,000
+ * instructions per decision (callgrind). Cannot fail.
+ */
+uint64_t str_hash(const char *s, size_t len);
 
 #endif

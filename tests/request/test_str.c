@@ -1,7 +1,8 @@
-/* test_str.c - gateway/str.c: bounded copies and decimal text, against what snprintf writes. */
+/* test_str.c - gateway/str.c: bounded copies and decimal text (against what snprintf writes), the slot hash. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -61,11 +62,40 @@ static void test_decimal(void **state)
 	}
 }
 
+/* Every bit of the text moves the hash, and the low bits (a slot) spread over similar texts. */
+static void test_hash(void **state)
+{
+	(void)state;
+	char text[103]; /* not a multiple of 8: a tail of 7 bytes */
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	uint64_t h = str_hash(text, sizeof(text));
+	assert_int_equal(str_hash(text, sizeof(text)), h);
+	assert_int_not_equal(str_hash(text, sizeof(text) - 1), h);
+	for (size_t i = 0; i < sizeof(text); i++)
+		for (int b = 0; b < 8; b++) {
+			text[i] ^= (char)(1 << b);
+			assert_int_not_equal(str_hash(text, sizeof(text)), h);
+			text[i] ^= (char)(1 << b);
+		}
+	bool used[64] = {false};
+	int slots = 0;
+	for (int i = 0; i < 1000; i++) {
+		char id[32];
+		int n = snprintf(id, sizeof(id), "contract-%04d", i);
+		unsigned s = (unsigned)(str_hash(id, (size_t)n) & 63);
+		slots += !used[s];
+		used[s] = true;
+	}
+	assert_true(slots >= 60);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_copy_bounds),
 		cmocka_unit_test(test_decimal),
+		cmocka_unit_test(test_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
