@@ -76,17 +76,22 @@ static void esc_free(void *p)
 
 static void esc_load(struct esc *e);
 
+/*
+ * The decision's row. Its body is not in it: the body is the audit record's
+ * payload (audit_chain, audit_seq), read back by fairgate_decision_body
+ * (sql/015_decision_body_in_audit.sql).
+ */
 static const struct rowset_def DECISION_ROWS = {
 	"INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
-	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at) "
+	"contract_id, contract_version, amount_cents, request, audit_chain, audit_seq, decided_at) "
 	"SELECT id, dossier_id, creditor_id, partner_id, action, outcome, rules::text[], contract_id, "
-	"contract_version::int, amount_cents::bigint, request::jsonb, body, audit_chain::int, "
+	"contract_version::int, amount_cents::bigint, request::jsonb, audit_chain::int, "
 	"audit_seq::bigint, decided_at::timestamptz "
 	"FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
-	"$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], "
-	"$15::text[]) AS u(id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
-	"contract_id, contract_version, amount_cents, request, body, audit_chain, audit_seq, decided_at)",
-	15, 100};
+	"$8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], "
+	"$14::text[]) AS u(id, dossier_id, creditor_id, partner_id, action, outcome, rules, "
+	"contract_id, contract_version, amount_cents, request, audit_chain, audit_seq, decided_at)",
+	14, 100};
 
 static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind, const char **subject,
 		      const char **creditor, const char **payload)
@@ -106,11 +111,11 @@ static void esc_build(void *arg, const struct commit_ctx *cc, const char **kind,
 	denying_rules_literal(&e->dec, rules, sizeof(rules));
 	const char *pd[] = {e->decision_id, c->id, c->creditor_id, c->partner.id, action_name(e->er.action),
 			    e->dec.allow ? "allow" : "deny", rules, c->contract.id, cver,
-			    e->er.has_amount ? amount : NULL, e->request_text, e->body, chain, seq, decided_at};
+			    e->er.has_amount ? amount : NULL, e->request_text, chain, seq, decided_at};
 	commit_rows(cc, &DECISION_ROWS, pd);
 	kpi_count_decision(cc, c->creditor_id, c->partner.id, &c->contract, &c->dossier, e->er.action,
 			   &e->dec, e->now);
-	/* the body is stored once, in decisions: the notification and the key's answer refer to it */
+	/* the body is stored once, as the audit payload: the notification and the key's answer refer to the decision */
 	outbox_enqueue_decision(cc, "creditor", c->creditor_id, c->creditor_webhook, "decision.made",
 				e->decision_id);
 	idem_record_decision(e->r, cc, 201, "application/json", e->decision_id);
@@ -284,6 +289,7 @@ void h_decision_get(struct req *r)
 {
 	const char *params[] = {r->params[0]};
 	struct pgjob *job = pgjob_create(false);
-	pgjob_add(job, "SELECT body, creditor_id, partner_id FROM decisions WHERE id = $1", 1, params);
+	pgjob_add(job, "SELECT fairgate_decision_body(id), creditor_id, partner_id FROM decisions WHERE id = $1", 1,
+		  params);
 	pgpool_submit(r->srv->pool, job, decision_loaded, r);
 }

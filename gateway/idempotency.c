@@ -96,7 +96,7 @@ static const struct rowset_def LOOKUP_ROWS = {
 	"SELECT u.n::int, k.request_sha256, k.status, k.content_type, k.response "
 	"FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS u(p, key, n) CROSS JOIN LATERAL "
 	"(SELECT i.request_sha256, i.status, i.content_type, coalesce(i.response, "
-	"(SELECT d.body FROM decisions d WHERE d.id = i.decision_id)) AS response "
+	"fairgate_decision_body(i.decision_id)) AS response "
 	"FROM idempotency_keys i WHERE i.principal_id = u.p::bigint AND i.key = u.key LIMIT 1) k",
 	2, 0};
 

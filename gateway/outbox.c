@@ -87,7 +87,7 @@ static const char SQL_CLAIM[] =
     "AND (locked_until IS NULL OR locked_until < now()) ORDER BY next_attempt_at "
     "LIMIT $1::int FOR UPDATE SKIP LOCKED) "
     "RETURNING id, url, event_type, "
-    "coalesce(payload, (SELECT d.body FROM decisions d WHERE d.id = outbox.decision_id)), attempts";
+    "coalesce(payload, fairgate_decision_body(outbox.decision_id)), attempts";
 static const char SQL_BACKLOG[] = "SELECT count(*) FROM outbox WHERE status = 'pending'";
 static const char SQL_DELIVERED[] =
     "UPDATE outbox SET status = 'delivered', attempts = attempts + 1, delivered_at = now(), "

@@ -627,9 +627,12 @@ static void test_idempotency(void **state)
 	assert_true(replayed(&again));
 	assert_int_equal(again.body_len, first.body_len);
 	assert_memory_equal(again.body, first.body, first.body_len);
-	/* the body is stored once, in decisions: the key's answer and the notification refer to it */
+	/* the body is stored once, as the decision's audit payload (sql/015): the key's answer and
+	 * the notification refer to the decision */
 	assert_int_equal(sql_count("SELECT count(*) FROM idempotency_keys k JOIN decisions d "
-				   "ON d.id = k.decision_id WHERE k.key = $1 AND k.response IS NULL", key), 1);
+				   "ON d.id = k.decision_id JOIN audit_log a ON a.chain = d.audit_chain "
+				   "AND a.seq = d.audit_seq WHERE k.key = $1 AND k.response IS NULL "
+				   "AND d.body IS NULL AND a.payload IS NOT NULL", key), 1);
 	assert_int_equal(sql_count("SELECT count(*) FROM outbox o JOIN decisions d ON d.id = o.decision_id "
 				   "WHERE d.dossier_id = $1 AND o.payload IS NULL "
 				   "AND o.event_type = 'decision.made'", did), 1);

@@ -538,14 +538,16 @@ static void test_no_endpoint_not_sent(void **state)
 
 /*
  * A decision's notification refers to the decision (sql/010): what is sent is
- * decisions.body byte for byte, signed; a reference to a missing decision is
- * never sent empty but fails until dead; a row with neither is refused.
+ * its body byte for byte, signed, whether the decision's row holds it (before
+ * sql/015) or its audit record does (since); a reference to a missing decision
+ * is never sent empty but fails until dead; a row with neither is refused.
  */
 static void test_decision_by_reference(void **state)
 {
 	struct fx *fx = *state;
-	struct goal delivered = {"delivered", 1}, dead = {"dead", 1};
+	struct goal delivered = {"delivered", 2}, dead = {"dead", 1};
 	static const char body[] = "{\"decision\":\"deny\",\"note\":\"caf\xc3\xa9 \\\"quoted\\\"\"}";
+	static const char audited[] = "{\"decision\":\"allow\",\"note\":\"in the audit record\"}";
 	char sql[1024], stored[256];
 
 	fx_start(fx, 2, 20, 40);
@@ -556,22 +558,37 @@ static void test_decision_by_reference(void **state)
 		 "'{}', $$%s$$, 1, 1, now())", body);
 	db_exec(fx->db, sql);
 	snprintf(sql, sizeof(sql),
+		 "INSERT INTO audit_log (chain, seq, prev_hash, hash, kind, subject, recorded_at, payload) "
+		 "VALUES (424242, 7, 'p', 'h', 'decision.recorded', 'd-1', now(), $$%s$$); "
+		 "INSERT INTO decisions (id, dossier_id, creditor_id, partner_id, action, outcome, "
+		 "contract_id, contract_version, request, audit_chain, audit_seq, decided_at) "
+		 "VALUES ('dec_audited', 'd-1', 'woonstad', 'incasso-noord', 'summons', 'allow', 'k', 1, "
+		 "'{}', 424242, 7, now())", audited);
+	db_exec(fx->db, sql);
+	snprintf(sql, sizeof(sql),
 		 "INSERT INTO outbox (target_kind, target_id, url, event_type, decision_id) VALUES "
 		 "('creditor', 'woonstad', '%s', 'decision.made', 'dec_ref'), "
-		 "('creditor', 'woonstad', '%s', 'decision.made', 'dec_missing')", fx->url, fx->url);
+		 "('creditor', 'woonstad', '%s', 'decision.made', 'dec_missing'), "
+		 "('creditor', 'woonstad', '%s', 'decision.made', 'dec_audited')", fx->url, fx->url, fx->url);
 	db_exec(fx->db, sql);
 	outbox_kick(fx->ob);
 	assert_true(run_until(fx, status_count_reached, &delivered, 10000));
 	assert_true(run_until(fx, status_count_reached, &dead, 10000));
 	run_for(fx, 200);
-	assert_int_equal(fx->rx.count, 1);
-	struct receipt *r = &fx->rx.log[0];
-	assert_true(r->sig_ok);
-	assert_string_equal(r->event, "decision.made");
-	db_text(fx->db, stored, sizeof(stored), "SELECT body FROM decisions WHERE id = 'dec_ref'");
+	assert_int_equal(fx->rx.count, 2);
+	db_text(fx->db, stored, sizeof(stored), "SELECT fairgate_decision_body('dec_ref')");
 	assert_string_equal(stored, body);
-	assert_int_equal(r->body_len, strlen(stored));
-	assert_memory_equal(r->body, stored, r->body_len);
+	const char *want[] = {body, audited};
+	for (int i = 0; i < 2; i++) {
+		struct receipt *r = NULL;
+		for (int k = 0; k < 2; k++)
+			if (fx->rx.log[k].body_len == strlen(want[i]) &&
+			    memcmp(fx->rx.log[k].body, want[i], strlen(want[i])) == 0)
+				r = &fx->rx.log[k];
+		assert_non_null(r); /* sent, byte for byte */
+		assert_true(r->sig_ok);
+		assert_string_equal(r->event, "decision.made");
+	}
 	assert_int_equal(db_int(fx->db, "SELECT count(*) FROM outbox WHERE decision_id = 'dec_missing' "
 					"AND status = 'dead' AND last_error LIKE '%%missing%%'"),
 			 1);
