@@ -36,9 +36,10 @@ static void now_iso(char *buf, size_t len)
 }
 
 /*
- * Lines held while one callback answers many requests (log_hold), written with
- * one write(2) when it returns (log_release). Written at once when memory for
- * them runs out, and before any line of level error or worse.
+ * Lines go through one buffer, each written with its newline in one write(2):
+ * at once, or, while one callback answers many requests (log_hold), together
+ * when it returns (log_release). A line of level error or worse is written at
+ * once with those held before it.
  */
 static struct {
 	char *buf;
@@ -65,11 +66,9 @@ static void held_flush(void)
 	held.len = 0;
 }
 
-/* True when line went into the held lines. */
+/* Appends line and its newline; false when memory for it runs out. */
 static bool held_add(const char *line, size_t n)
 {
-	if (held.depth == 0)
-		return false;
 	if (held.len + n + 1 > held.cap) {
 		size_t cap = held.cap ? held.cap : 16384;
 		while (cap < held.len + n + 1)
@@ -91,13 +90,13 @@ static bool held_add(const char *line, size_t n)
 static void emit(enum log_level level, const char *line)
 {
 	size_t n = strlen(line);
-	if (level < LOG_ERROR && held_add(line, n))
+	if (!held_add(line, n)) { /* no memory: held_add wrote what came before; then this line */
+		write_all(line, n);
+		write_all("\n", 1);
 		return;
-	if (held.len > 0)
-		held_flush(); /* what came before, first */
-	char nl = '\n';
-	write_all(line, n);
-	write_all(&nl, 1);
+	}
+	if (held.depth == 0 || level >= LOG_ERROR)
+		held_flush();
 }
 
 void log_hold(void)

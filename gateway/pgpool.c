@@ -271,7 +271,6 @@ static void plan_add(struct pgjob *job, enum pgitem_kind kind, int index)
 	job->plan[job->nplan++] = (struct pgitem){.kind = kind, .index = index};
 }
 
-
 /*
  * The slot of sql among the connection's named statements; a new slot (with
  * *fresh set: the caller must send the Parse) when there is room; -1 when the
