@@ -15,6 +15,7 @@
 #include "http.h"
 #include "idempotency.h"
 #include "janitor.h"
+#include "json_arena.h"
 #include "kpi_fold.h"
 #include "log.h"
 #include "metrics.h"
@@ -185,6 +186,7 @@ static void stop(struct server *srv)
 	metrics_free(srv->metrics);
 	idem_table_free(srv->idem);
 	doc_cache_clear();
+	json_arena_release();
 	if (srv->sigint)
 		event_free(srv->sigint);
 	if (srv->sigterm)
