@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "hex.h"
+#include "str.h"
 
 /*
  * SHA-256 through one digest fetched once and one context reused: OpenSSL 3
@@ -45,8 +46,14 @@ void audit_content_hash(const char *subject, const char *payload, char out[AUDIT
 void audit_hash_with_content(const struct audit_record *r, const char *content,
 			     char out[AUDIT_HASH_HEX])
 {
-	char nums[64];
-	snprintf(nums, sizeof(nums), "\n%d\n%lld\n", r->chain, r->seq);
+	char nums[64], chain[STR_LL_MAX], seq[STR_LL_MAX];
+	str_ll(chain, r->chain);
+	str_ll(seq, r->seq);
+	size_t n = str_add(nums, sizeof(nums), 0, "\n");
+	n = str_add(nums, sizeof(nums), n, chain);
+	n = str_add(nums, sizeof(nums), n, "\n");
+	n = str_add(nums, sizeof(nums), n, seq);
+	str_add(nums, sizeof(nums), n, "\n");
 	const char *parts[] = {r->prev_hash, nums, r->kind, "\n", r->recorded_at, "\n", content};
 	sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), out);
 }

@@ -1,12 +1,12 @@
 /* decision_json.c - the JSON forms of decisions, reasons and dossier state. */
 #include "decision_json.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "caldate.h"
 #include "mem.h"
+#include "str.h"
 
 static json_t *reason_to_json(const struct reason *r)
 {
@@ -29,16 +29,17 @@ json_t *reasons_to_json(const struct decision *d)
 
 void denying_rules_literal(const struct decision *d, char *out, size_t len)
 {
-	size_t n = (size_t)snprintf(out, len, "{");
+	size_t n = str_add(out, len, 0, "{");
 	const char *sep = "";
 	for (int i = 0; i < d->n_reasons && n < len; i++) {
 		if (d->reasons[i].waived)
 			continue;
-		n += (size_t)snprintf(out + n, len - n, "%s%s", sep, rule_code(d->reasons[i].rule));
+		n = str_add(out, len, n, sep);
+		n = str_add(out, len, n, rule_code(d->reasons[i].rule));
 		sep = ",";
 	}
 	if (n < len)
-		snprintf(out + n, len - n, "}");
+		str_add(out, len, n, "}");
 }
 
 /* ---- the decision's body, written without a tree ---- */
@@ -109,8 +110,8 @@ static void out_key(struct out *o, const char *sep, const char *key)
 
 static void out_num(struct out *o, long long v)
 {
-	char buf[24];
-	out_raw(o, buf, (size_t)snprintf(buf, sizeof(buf), "%lld", v));
+	char buf[STR_LL_MAX];
+	out_raw(o, buf, str_ll(buf, v));
 }
 
 /* one reason, its keys in sorted order as reason_to_json's under JSON_SORT_KEYS */

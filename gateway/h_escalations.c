@@ -170,9 +170,15 @@ static const struct commit_unit_ops esc_ops = {esc_build, esc_done};
  */
 static void allowed_change(const struct esc *e, struct dossier_change *out)
 {
-	snprintf(out->allowed_entry, sizeof(out->allowed_entry), "[\"%s\",%lld,%lld,%d]",
-		 action_name(e->er.action), (long long)e->now,
-		 e->er.has_amount ? (long long)e->er.amount_cents : 0LL, e->er.extend_days);
+	char at[STR_LL_MAX], amount[STR_LL_MAX], days[STR_LL_MAX];
+	str_ll(at, (long long)e->now);
+	str_ll(amount, e->er.has_amount ? (long long)e->er.amount_cents : 0LL);
+	str_ll(days, e->er.extend_days);
+	const char *parts[] = {"[\"", action_name(e->er.action), "\",", at, ",", amount, ",",
+			       days, "]"};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		n = str_add(out->allowed_entry, sizeof(out->allowed_entry), n, parts[i]);
 	out->extend_days =
 	    e->er.action == ACTION_EXTEND_DURATION ? policy_extension_days(e->er.extend_days) : 0;
 }

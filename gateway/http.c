@@ -17,6 +17,7 @@
 #include "query.h"
 #include "ratelimit.h"
 #include "server.h"
+#include "str.h"
 #include "tls.h"
 
 static const char *status_title(int status)
@@ -58,11 +59,28 @@ static void access_log(struct req *r, size_t bytes, long long us)
 		enum evhttp_cmd_type m = evhttp_request_get_command(r->ev);
 		method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : method;
 	}
-	snprintf(line, sizeof(line),
-		 "{\"type\":\"access\",\"req\":\"%s\",\"method\":\"%s\",\"route\":\"%s\","
-		 "\"status\":%d,\"ms\":%lld.%03lld,\"principal\":%lld,\"bytes\":%zu%s}",
-		 r->id, method, r->route ? r->route->name : "none", r->status, us / 1000, us % 1000,
-		 r->who.id, bytes, r->ev ? "" : ",\"client_gone\":true");
+	/* us >= 0 (elapsed_us), so the fraction is 0 to 999: "%03lld" */
+	int frac = (int)(us % 1000);
+	char status[STR_LL_MAX], ms[STR_LL_MAX], who[STR_LL_MAX], len[STR_LL_MAX];
+	char ms_frac[] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
+			  (char)('0' + frac % 10), '\0'};
+	str_ll(status, r->status);
+	str_ll(ms, us / 1000);
+	str_ll(who, r->who.id);
+	str_ll(len, (long long)bytes); /* fits: no reply exceeds PTRDIFF_MAX bytes */
+	const char *parts[] = {
+		"{\"type\":\"access\",\"req\":\"", r->id,
+		"\",\"method\":\"", method,
+		"\",\"route\":\"", r->route ? r->route->name : "none",
+		"\",\"status\":", status,
+		",\"ms\":", ms, ms_frac,
+		",\"principal\":", who,
+		",\"bytes\":", len,
+		r->ev ? "}" : ",\"client_gone\":true}",
+	};
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		n = str_add(line, sizeof(line), n, parts[i]);
 	log_json_line(line);
 }
 
@@ -333,7 +351,7 @@ static void on_request(struct evhttp_request *ev, void *arg)
 	r->srv = srv;
 	r->ev = ev;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
-	snprintf(r->id, sizeof(r->id), "%016llx", ++srv->next_req_id);
+	str_hex64(r->id, ++srv->next_req_id);
 	r->conn = evhttp_request_get_connection(ev);
 	evhttp_connection_set_closecb(r->conn, on_conn_close, r);
 	conn_deadline_busy(srv->deadline, evhttp_connection_get_bufferevent(r->conn));

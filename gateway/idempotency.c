@@ -3,7 +3,6 @@
 
 #include <libpq-fe.h>
 #include <openssl/evp.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +13,7 @@
 #include "mem.h"
 #include "rowset.h"
 #include "server.h"
+#include "str.h"
 
 #define IDEM_BUCKETS 4096
 
@@ -118,8 +118,8 @@ struct idem_lookups *idem_lookups_new(void)
 
 static int lookups_put(struct idem_lookups *l, const struct req *r)
 {
-	char pid[24];
-	snprintf(pid, sizeof(pid), "%lld", r->who.id);
+	char pid[STR_LL_MAX];
+	str_ll(pid, r->who.id);
 	const char *values[] = {pid, r->idem_key};
 	return rowset_add(&l->rs, values) + 1;
 }
@@ -226,7 +226,7 @@ bool idem_begin(struct req *r, void (*run)(struct req *r))
 			    "a request with this Idempotency-Key is still being processed", NULL);
 		return false;
 	}
-	snprintf(r->idem_key, sizeof(r->idem_key), "%s", k);
+	str_copy(r->idem_key, sizeof(r->idem_key), k);
 	request_hash(r);
 	struct inflight *f = xcalloc(1, sizeof(*f));
 	f->principal = r->who.id;
@@ -254,9 +254,9 @@ static void record(struct req *r, const struct commit_ctx *ctx, int status, cons
 {
 	if (!r->idem_key[0])
 		return;
-	char pid[24], st[8];
-	snprintf(pid, sizeof(pid), "%lld", r->who.id);
-	snprintf(st, sizeof(st), "%d", status);
+	char pid[STR_LL_MAX], st[STR_LL_MAX];
+	str_ll(pid, r->who.id);
+	str_ll(st, status);
 	const char *values[] = {pid, r->idem_key, r->idem_hash, st, ctype, body, decision_id};
 	commit_rows(ctx, &IDEM_ROWS, values);
 }

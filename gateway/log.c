@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "str.h"
+
 enum log_level log_min_level = LOG_INFO;
 
 static const char *level_names[] = {"debug", "info", "warn", "error", "fatal"};
@@ -32,7 +34,10 @@ static void now_iso(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03ldZ", ts.tv_nsec / 1000000);
+	int ms = (int)(ts.tv_nsec / 1000000); /* tv_nsec < 1e9, so 0 to 999: "%03ld" */
+	char tail[] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
+		       (char)('0' + ms % 10), 'Z', '\0'};
+	str_add(buf, len, n, tail);
 }
 
 /*

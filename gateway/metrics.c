@@ -9,6 +9,7 @@
 #include "dossier_load.h"
 #include "mem.h"
 #include "server.h"
+#include "str.h"
 
 static const double buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5};
 #define N_BUCKETS (sizeof(buckets) / sizeof(buckets[0]))
@@ -48,7 +49,7 @@ static struct series *get(struct metrics *m, const char *family, const char *lab
 		return NULL; /* bounded: label values come from fixed tables */
 	struct series *s = &m->s[m->n++];
 	s->family = family;
-	snprintf(s->labels, sizeof(s->labels), "%s", labels);
+	str_copy(s->labels, sizeof(s->labels), labels);
 	s->histogram = hist;
 	return s;
 }
@@ -69,14 +70,35 @@ static void observe(struct series *s, double seconds)
 			s->le[i]++;
 }
 
+/*
+ * Writes k1="v1" (then ,k2="v2" when k2 is not NULL) into l of cap bytes, cut
+ * as snprintf would cut it.
+ */
+static void label_pairs(char *l, size_t cap, const char *k1, const char *v1, const char *k2,
+			const char *v2)
+{
+	size_t n = str_add(l, cap, 0, k1);
+	n = str_add(l, cap, n, "=\"");
+	n = str_add(l, cap, n, v1);
+	n = str_add(l, cap, n, "\"");
+	if (k2) {
+		n = str_add(l, cap, n, ",");
+		n = str_add(l, cap, n, k2);
+		n = str_add(l, cap, n, "=\"");
+		n = str_add(l, cap, n, v2);
+		str_add(l, cap, n, "\"");
+	}
+}
+
 void metrics_request(struct metrics *m, const char *route, int status, double seconds)
 {
-	char l[128];
-	snprintf(l, sizeof(l), "route=\"%s\",status=\"%d\"", route, status);
+	char l[128], st[STR_LL_MAX];
+	str_ll(st, status);
+	label_pairs(l, sizeof(l), "route", route, "status", st);
 	struct series *s = get(m, F_REQ, l, false);
 	if (s)
 		s->count++;
-	snprintf(l, sizeof(l), "route=\"%s\"", route);
+	label_pairs(l, sizeof(l), "route", route, NULL, NULL);
 	s = get(m, F_LAT, l, true);
 	if (s)
 		observe(s, seconds);
@@ -87,7 +109,7 @@ void metrics_decision_stage(struct metrics *m, const char *stage, const struct t
 	struct timespec now;
 	char l[64];
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	snprintf(l, sizeof(l), "stage=\"%s\"", stage);
+	label_pairs(l, sizeof(l), "stage", stage, NULL, NULL);
 	struct series *s = get(m, F_STAGE, l, true);
 	if (s)
 		observe(s, (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9);
@@ -96,7 +118,7 @@ void metrics_decision_stage(struct metrics *m, const char *stage, const struct t
 void metrics_decision(struct metrics *m, const char *action, const char *outcome)
 {
 	char l[128];
-	snprintf(l, sizeof(l), "action=\"%s\",outcome=\"%s\"", action, outcome);
+	label_pairs(l, sizeof(l), "action", action, "outcome", outcome);
 	struct series *s = get(m, F_DEC, l, false);
 	if (s)
 		s->count++;
@@ -105,7 +127,7 @@ void metrics_decision(struct metrics *m, const char *action, const char *outcome
 void metrics_decision_rule(struct metrics *m, const char *rule)
 {
 	char l[64];
-	snprintf(l, sizeof(l), "rule=\"%s\"", rule);
+	label_pairs(l, sizeof(l), "rule", rule, NULL, NULL);
 	struct series *s = get(m, F_RULE, l, false);
 	if (s)
 		s->count++;

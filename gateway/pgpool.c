@@ -248,7 +248,7 @@ static void job_set_error(struct pgjob *job, const char *msg, const char *sqlsta
 	n = strlen(job->error);
 	while (n > 0 && (job->error[n - 1] == '\n' || job->error[n - 1] == ' '))
 		job->error[--n] = '\0';
-	snprintf(job->sqlstate, sizeof(job->sqlstate), "%s", sqlstate != NULL ? sqlstate : "");
+	str_copy(job->sqlstate, sizeof(job->sqlstate), sqlstate != NULL ? sqlstate : "");
 }
 
 /* Puts a finished job on the done list; its callback runs from the loop. */
@@ -319,13 +319,13 @@ static void prepared_clear(struct pgconn *c)
 static bool send_stmt(struct pgconn *c, struct pgjob *job, const struct pgstmt *s)
 {
 	const char *const *params = (const char *const *)s->params;
-	char name[16];
+	char name[2 + STR_LL_MAX] = "fg";
 	bool fresh = false;
 	int slot = job->internal ? -1 : prepared_slot(c, s->sql, &fresh);
 
 	if (slot < 0)
 		return PQsendQueryParams(c->pg, s->sql, s->nparams, NULL, params, s->lengths, s->formats, 0) == 1;
-	snprintf(name, sizeof(name), "fg%d", slot);
+	str_ll(name + 2, slot);
 	if (fresh) {
 		plan_add(job, PGITEM_PREPARE, slot);
 		if (PQsendPrepare(c->pg, name, s->sql, s->nparams, NULL) != 1)

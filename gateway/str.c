@@ -12,6 +12,17 @@ size_t str_copy(char *dst, size_t cap, const char *src)
 	return n;
 }
 
+size_t str_add(char *dst, size_t cap, size_t len, const char *src)
+{
+	size_t n = strlen(src);
+	if (len < cap) {
+		size_t k = n < cap - len ? n : cap - len - 1;
+		memcpy(dst + len, src, k);
+		dst[len + k] = '\0';
+	}
+	return len + n;
+}
+
 size_t str_ll(char out[STR_LL_MAX], long long v)
 {
 	char tmp[STR_LL_MAX];
@@ -28,6 +39,16 @@ size_t str_ll(char out[STR_LL_MAX], long long v)
 		out[len++] = tmp[--n];
 	out[len] = '\0';
 	return len;
+}
+
+void str_hex64(char out[STR_HEX64_MAX], uint64_t v)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (int i = STR_HEX64_MAX - 2; i >= 0; i--) {
+		out[i] = digits[v & 15];
+		v >>= 4;
+	}
+	out[STR_HEX64_MAX - 1] = '\0';
 }
 
 uint64_t str_hash(const char *s, size_t len)

@@ -12,9 +12,25 @@
  */
 size_t str_copy(char *dst, size_t cap, const char *src);
 
+/*
+ * Appends src to dst of cap bytes at offset len, as
+ * snprintf(dst + len, cap - len, "%s", src) does while len < cap (cut to fit,
+ * always terminated); once len >= cap it writes nothing. Returns
+ * len + strlen(src), so a chain of calls builds what one snprintf of the
+ * whole text would, its result >= cap saying it was cut. Cannot fail.
+ */
+size_t str_add(char *dst, size_t cap, size_t len, const char *src);
+
 /* Writes v in decimal and a NUL into out (STR_LL_MAX bytes); returns the digits' length. Cannot fail. */
 #define STR_LL_MAX 21
 size_t str_ll(char out[STR_LL_MAX], long long v);
+
+/*
+ * Writes v as 16 lower-case hex digits and a NUL into out (STR_HEX64_MAX
+ * bytes), as "%016llx" does (request ids). Cannot fail.
+ */
+#define STR_HEX64_MAX 17
+void str_hex64(char out[STR_HEX64_MAX], uint64_t v);
 
 /*
  * A 64-bit hash of len bytes, for choosing a slot (compare the text itself for a
