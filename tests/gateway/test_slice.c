@@ -256,6 +256,25 @@ static void test_no_contract_in_force(void **state)
 	http_reply_free(&r);
 }
 
+/* A version that starts after today is not in force yet: nothing is decided on it either. */
+static void test_contract_not_yet_in_force(void **state)
+{
+	struct http_reply r;
+	PGconn *c = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
+	const char *params[] = {contract_id};
+	const char *later = "UPDATE contracts SET valid_from = '2099-01-01' WHERE id = $1 RETURNING 'ok'";
+	assert_string_equal(gw_sql_value(c, later, 1, params), "ok");
+	long long decisions = count_rows("decisions");
+	long rc = post(agency, gw_fmt("/v1/dossiers/%s/escalations", dossier_id), "{\"action\":\"summons\"}", &r);
+	const char *restore = "UPDATE contracts SET valid_from = '2026-01-01' WHERE id = $1 RETURNING 'ok'";
+	assert_string_equal(gw_sql_value(c, restore, 1, params), "ok");
+	PQfinish(c);
+	assert_int_equal(rc, 409);
+	assert_string_equal(gw_jstr(r.json, "code"), "no_contract_in_force");
+	assert_int_equal(count_rows("decisions"), decisions);
+	http_reply_free(&r);
+}
+
 static void test_scoping(void **state)
 {
 	struct http_reply r;
@@ -325,6 +344,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bank_seizure_denied),
 		cmocka_unit_test(test_allowed_action),
 		cmocka_unit_test(test_no_contract_in_force),
+		cmocka_unit_test(test_contract_not_yet_in_force),
 		cmocka_unit_test(test_scoping),
 		cmocka_unit_test(test_revocation_is_immediate),
 		cmocka_unit_test(test_audit_verifies_and_log_is_clean),
