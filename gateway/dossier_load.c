@@ -238,11 +238,11 @@ static bool read_exceptions(const PGresult *r, int row, struct dossier_ctx *c)
  */
 static bool read_lists(const PGresult *r, int row, struct dossier_ctx *c, int64_t bound, bool timeline)
 {
-	if (timeline)
-		return read_events(r, row, c, bound, true) && read_allowed(r, row, c) && read_exceptions(r, row, c);
-	json_arena_begin();
-	bool ok = read_events(r, row, c, bound, false) && read_allowed(r, row, c) && read_exceptions(r, row, c);
-	json_arena_end();
+	if (!timeline)
+		json_arena_begin();
+	bool ok = read_events(r, row, c, bound, timeline) && read_allowed(r, row, c) && read_exceptions(r, row, c);
+	if (!timeline)
+		json_arena_end();
 	return ok;
 }
 

@@ -237,17 +237,19 @@ static void test_allowed_action(void **state)
 	http_reply_free(&r);
 }
 
-/* With no version of its contract in force today (an operator ended it), nothing is decided. */
-static void test_no_contract_in_force(void **state)
+/*
+ * With the contract's only version changed by `change` so that none is in force
+ * today, an escalation gets 409 no_contract_in_force and records nothing; the
+ * version is put back by `restore` before anything is asserted.
+ */
+static void expect_no_contract_in_force(const char *change, const char *restore)
 {
 	struct http_reply r;
 	PGconn *c = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
 	const char *params[] = {contract_id};
-	const char *end = "UPDATE contracts SET valid_to = '2026-01-31' WHERE id = $1 RETURNING 'ok'";
-	assert_string_equal(gw_sql_value(c, end, 1, params), "ok");
+	assert_string_equal(gw_sql_value(c, change, 1, params), "ok");
 	long long decisions = count_rows("decisions");
 	long rc = post(agency, gw_fmt("/v1/dossiers/%s/escalations", dossier_id), "{\"action\":\"summons\"}", &r);
-	const char *restore = "UPDATE contracts SET valid_to = NULL WHERE id = $1 RETURNING 'ok'";
 	assert_string_equal(gw_sql_value(c, restore, 1, params), "ok");
 	PQfinish(c);
 	assert_int_equal(rc, 409);
@@ -256,23 +258,18 @@ static void test_no_contract_in_force(void **state)
 	http_reply_free(&r);
 }
 
+/* An operator ended the version: nothing is decided. */
+static void test_no_contract_in_force(void **state)
+{
+	expect_no_contract_in_force("UPDATE contracts SET valid_to = '2026-01-31' WHERE id = $1 RETURNING 'ok'",
+				    "UPDATE contracts SET valid_to = NULL WHERE id = $1 RETURNING 'ok'");
+}
+
 /* A version that starts after today is not in force yet: nothing is decided on it either. */
 static void test_contract_not_yet_in_force(void **state)
 {
-	struct http_reply r;
-	PGconn *c = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
-	const char *params[] = {contract_id};
-	const char *later = "UPDATE contracts SET valid_from = '2099-01-01' WHERE id = $1 RETURNING 'ok'";
-	assert_string_equal(gw_sql_value(c, later, 1, params), "ok");
-	long long decisions = count_rows("decisions");
-	long rc = post(agency, gw_fmt("/v1/dossiers/%s/escalations", dossier_id), "{\"action\":\"summons\"}", &r);
-	const char *restore = "UPDATE contracts SET valid_from = '2026-01-01' WHERE id = $1 RETURNING 'ok'";
-	assert_string_equal(gw_sql_value(c, restore, 1, params), "ok");
-	PQfinish(c);
-	assert_int_equal(rc, 409);
-	assert_string_equal(gw_jstr(r.json, "code"), "no_contract_in_force");
-	assert_int_equal(count_rows("decisions"), decisions);
-	http_reply_free(&r);
+	expect_no_contract_in_force("UPDATE contracts SET valid_from = '2099-01-01' WHERE id = $1 RETURNING 'ok'",
+				    "UPDATE contracts SET valid_from = '2026-01-01' WHERE id = $1 RETURNING 'ok'");
 }
 
 static void test_scoping(void **state)
