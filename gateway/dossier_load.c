@@ -266,7 +266,7 @@ enum load_status dossier_ctx_read(const char *id, const PGresult *res, int row, 
 	return ls;
 }
 
-/* ---- the reads of one loop turn, in one statement ---- */
+/* ---- the reads of one loop turn (or of the turns a statement was out), in one statement ---- */
 
 #define READ_BATCH_MAX 64
 
@@ -282,8 +282,19 @@ struct dossier_reader {
 	struct event *ev;     /* active while loads wait: sends them after this turn's callbacks */
 	struct load *head, **tail;
 	int n;
+	int in_flight;        /* statements sent and not yet answered */
+	int in_flight_max;    /* 0: no limit */
+	bool closing;         /* dossier_reader_free: send at once, whatever is in flight */
 	char today[11];       /* every waiting load's: the contract in force is chosen on it */
 	unsigned long long reads, statements;
+	double seconds;       /* statements' time from sending to their answer, summed */
+};
+
+/* One statement's loads, and the reader to tell when it is answered. */
+struct read_batch {
+	struct dossier_reader *rd;
+	struct load *head;
+	struct timespec sent;
 };
 
 /* The row of id in the batch's result (DC__COUNT holds d.id), or -1. */
@@ -295,9 +306,22 @@ static int row_of(const PGresult *res, const char *id)
 	return -1;
 }
 
+static void reader_release(struct dossier_reader *rd);
+
 static void batch_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 {
-	struct load *l = arg, *next;
+	struct read_batch *b = arg;
+	struct dossier_reader *rd = b->rd;
+	struct load *l = b->head, *next;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	rd->seconds += (double)(now.tv_sec - b->sent.tv_sec) + (double)(now.tv_nsec - b->sent.tv_nsec) / 1e9;
+	free(b);
+	rd->in_flight--;
+	if (rd->closing && rd->in_flight == 0)
+		reader_release(rd); /* freed while this was out; closing sent the rest at once */
+	else if (rd->head)
+		event_active(rd->ev, 0, 0); /* the loads that waited for this answer, at the turn's end */
 	const PGresult *res = st == PGJOB_OK ? pgjob_result(job, READ_DOSSIERS) : NULL;
 	/* Stored facts were checked against the clock when recorded, so they are
 	 * bounded by the clock, not by now: a simulation loads as of a past moment. */
@@ -343,20 +367,36 @@ static void reader_send(struct dossier_reader *rd)
 	rd->head = NULL;
 	rd->tail = &rd->head;
 	rd->n = 0;
-	pgpool_submit(rd->pool, job, batch_loaded, head);
+	rd->in_flight++;
+	struct read_batch *b = xmalloc(sizeof(*b));
+	*b = (struct read_batch){rd, head, {0, 0}};
+	clock_gettime(CLOCK_MONOTONIC, &b->sent);
+	pgpool_submit(rd->pool, job, batch_loaded, b);
 }
 
+/*
+ * The end of a turn with loads waiting: they go now, unless in_flight_max
+ * statements are out already; then they wait for the first answer, and the
+ * loads of the turns in between go with them, in one statement. Under load
+ * the batch grows with the wait, so PostgreSQL's fixed cost per statement is
+ * shared by more dossiers; an idle gateway sends at once. A full batch
+ * (READ_BATCH_MAX) or another day's goes at once whatever is out (load()).
+ */
 static void on_turn(evutil_socket_t fd, short what, void *arg)
 {
+	struct dossier_reader *rd = arg;
 	(void)fd;
 	(void)what;
-	reader_send(arg);
+	if (rd->closing || rd->in_flight_max == 0 || rd->in_flight < rd->in_flight_max)
+		reader_send(rd);
 }
 
-struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgpool *pool)
+struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgpool *pool,
+					     int in_flight_max)
 {
 	struct dossier_reader *rd = xcalloc(1, sizeof(*rd));
 	rd->pool = pool;
+	rd->in_flight_max = in_flight_max;
 	rd->tail = &rd->head;
 	rd->ev = event_new(base, -1, 0, on_turn, rd);
 	if (!rd->ev) {
@@ -373,20 +413,29 @@ const char *dossier_read_sql(void)
 }
 
 void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,
-			  unsigned long long *statements)
+			  unsigned long long *statements, double *seconds)
 {
 	*reads = rd ? rd->reads : 0;
 	*statements = rd ? rd->statements : 0;
+	*seconds = rd ? rd->seconds : 0;
+}
+
+static void reader_release(struct dossier_reader *rd)
+{
+	event_free(rd->ev);
+	rowset_free(&rd->rows);
+	free(rd);
 }
 
 void dossier_reader_free(struct dossier_reader *rd)
 {
 	if (!rd)
 		return;
+	rd->closing = true;
 	reader_send(rd); /* the pool answers them (unavailable, once it is closed) */
-	event_free(rd->ev);
-	rowset_free(&rd->rows);
-	free(rd);
+	if (rd->in_flight == 0)
+		reader_release(rd);
+	/* else the last answer releases it (batch_loaded) */
 }
 
 static void load(struct server *srv, struct req *r, const char *id, int64_t now, bool timeline,

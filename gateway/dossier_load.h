@@ -38,7 +38,8 @@ typedef void (*dossier_load_cb)(void *arg, enum load_status st, struct dossier_c
 /*
  * Loads dossier id as of now; the callback owns ctx (free with dossier_ctx_free).
  * The loads asked for in one loop turn are read in one statement, sent when
- * the turn's callbacks are done (struct dossier_reader, one per server).
+ * the turn's callbacks are done, or when a statement out already is answered
+ * (struct dossier_reader, one per server; read_in_flight_max).
  */
 void dossier_load(struct server *srv, const char *id, int64_t now, dossier_load_cb cb, void *arg);
 /* The same, with ctx->timeline built (GET of a dossier); the other loads leave it NULL. */
@@ -54,14 +55,22 @@ void dossier_ctx_free(struct dossier_ctx *ctx);
 struct dossier_reader;
 struct event_base;
 struct pgpool;
-/* NULL when the event cannot be made. */
-struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgpool *pool);
+/*
+ * NULL when the event cannot be made. At most in_flight_max read statements
+ * are out at once (0: no limit); the loads of the turns meanwhile wait and go
+ * in one statement when the first is answered.
+ */
+struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgpool *pool,
+					     int in_flight_max);
 /* The statement of a turn's reads ($1 the ids, $2 their day, both text[]), for EXPLAIN in tests. */
 const char *dossier_read_sql(void);
-/* Dossiers read, and the statements that read them, so far. */
+/* Dossiers read, the statements that read them, and those statements' time in flight, so far. */
 void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,
-			  unsigned long long *statements);
-/* Sends what still waits (before the pool is freed, which answers it) and frees rd. */
+			  unsigned long long *statements, double *seconds);
+/*
+ * Sends what still waits (before the pool is freed, which answers it) and
+ * frees rd, or lets the last statement's answer free it.
+ */
 void dossier_reader_free(struct dossier_reader *rd);
 /*
  * A dossier is read in one row: the dossier's own columns (d is the dossier,

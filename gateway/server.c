@@ -132,7 +132,7 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->committer = committer_create(srv->base, srv->pool, chains, lanes, srv->cfg->commit_batch_max);
 	if (!srv->committer)
 		return false;
-	srv->reads = dossier_reader_create(srv->base, srv->pool);
+	srv->reads = dossier_reader_create(srv->base, srv->pool, srv->cfg->read_in_flight_max);
 	if (!srv->reads)
 		return false;
 	srv->auth = auth_create(srv->pool, 2000);

@@ -495,22 +495,28 @@ static void test_agency_bank_seizure(void **state)
 /* Story 5 runs on its own gateway whose deadline timer fires every 200 ms. */
 static struct gw slow;
 
-static int fast_janitor_up(void **state)
+/* Starts a gateway with one setting of its own in place of g; swap_out puts g back. */
+static int swap_in(const char *setting)
 {
-	const char *env[] = {"FAIRGATE_JANITOR_INTERVAL_MS=200", NULL};
-	struct gw fast;
-	if (!gw_start(&fast, binary, env))
+	const char *env[] = {setting, NULL};
+	struct gw own;
+	if (!gw_start(&own, binary, env))
 		return -1;
 	slow = g;
-	g = fast;
+	g = own;
 	return 0;
 }
 
-static int fast_janitor_down(void **state)
+static int swap_out(void **state)
 {
 	bool ok = gw_stop(&g);
 	g = slow;
 	return ok ? 0 : -1;
+}
+
+static int fast_janitor_up(void **state)
+{
+	return swap_in("FAIRGATE_JANITOR_INTERVAL_MS=200");
 }
 
 /* Story 5: a dossier past its maximum duration is denied (R04) and flagged for return by the timer. */
@@ -785,6 +791,99 @@ static void test_burst_read_together(void **state)
 
 }
 
+/*
+ * With read_in_flight_max = 1, loads that arrive while a read statement is out
+ * wait for its answer and then go together, in one statement. The test holds
+ * an exclusive lock on dossiers, so the first request's read stays out; the
+ * requests after it must not send statements of their own until the lock
+ * goes, and every one of them is still answered, each with its own dossier.
+ */
+#define HELD_REST 9
+struct held_read {
+	PGconn *db;                       /* holds the lock in an open transaction */
+	struct gw_call rest[HELD_REST];
+	long long stmts0, during;
+	bool rest_sent, released;
+};
+
+static bool release_held(void *arg, double ms)
+{
+	struct held_read *h = arg;
+	if (!h->released && ms >= 300) { /* the rest have arrived and wait */
+		h->during = metric("fairgate_dossier_read_statements_total") - h->stmts0;
+		PGresult *r = PQexec(h->db, "COMMIT");
+		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+		PQclear(r);
+		h->released = true;
+	}
+	return true;
+}
+
+static bool send_rest(void *arg, double ms)
+{
+	struct held_read *h = arg;
+	if (!h->rest_sent && ms >= 200) { /* the first read is out, waiting for the lock */
+		h->rest_sent = true;
+		assert_int_equal(gw_http_batch(h->rest, HELD_REST, HELD_REST, release_held, h), HELD_REST);
+	}
+	return true;
+}
+
+static int one_read_up(void **state)
+{
+	return swap_in("FAIRGATE_READ_IN_FLIGHT_MAX=1");
+}
+
+static void test_reads_wait_their_turn(void **state)
+{
+	char did[3][64];
+	for (int i = 0; i < 3; i++) {
+		snprintf(did[i], sizeof(did[i]), "%s", id(gw_fmt("ws-turn%d", i)));
+		hand_over(woonstad, did[i], p_noord, k_ws_noord, 84000, "amicable", false,
+			  local_at(today() - 10, 9, 0));
+	}
+	static struct held_read h;
+	memset(&h, 0, sizeof(h));
+	struct gw_call first[1];
+	memset(first, 0, sizeof(first));
+	for (int j = 0; j <= HELD_REST; j++) {
+		struct gw_call *c = j == 0 ? &first[0] : &h.rest[j - 1];
+		c->g = &g;
+		c->method = "POST";
+		c->token = noord;
+		snprintf(c->path, sizeof(c->path), "/v1/dossiers/%s/escalations", did[j % 3]);
+		snprintf(c->body, sizeof(c->body), "{\"action\":\"bank_seizure\"}");
+		snprintf(c->idem_key, sizeof(c->idem_key), "turn-%s-%d", gw_run_id(), j);
+	}
+	long long reads0 = metric("fairgate_dossier_reads_total");
+	h.stmts0 = metric("fairgate_dossier_read_statements_total");
+	h.db = PQconnectdb(getenv("FAIRGATE_TEST_DATABASE_URL"));
+	assert_int_equal(PQstatus(h.db), CONNECTION_OK);
+	PGresult *r = PQexec(h.db, "BEGIN; LOCK TABLE dossiers IN ACCESS EXCLUSIVE MODE");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+
+	assert_int_equal(gw_http_batch(first, 1, 1, send_rest, &h), 1);
+	PQfinish(h.db);
+	assert_true(h.rest_sent && h.released);
+	fprintf(stderr, "held read: %lld statement(s) out while it waited\n", h.during);
+	assert_int_equal(h.during, 1);
+	for (int j = 0; j <= HELD_REST; j++) {
+		struct gw_call *c = j == 0 ? &first[0] : &h.rest[j - 1];
+		assert_int_equal(c->status, 201);
+		json_t *d = json_loads(c->resp, 0, NULL);
+		assert_non_null(d);
+		assert_string_equal(gw_jstr(d, "dossier_id"), did[j % 3]);
+		assert_string_equal(gw_jstr(d, "decision"), "deny");
+		json_decref(d);
+	}
+	gw_calls_free(first, 1);
+	gw_calls_free(h.rest, HELD_REST);
+	/* the held one, then the rest in one */
+	assert_int_equal(metric("fairgate_dossier_reads_total") - reads0, 1 + HELD_REST);
+	assert_int_equal(metric("fairgate_dossier_read_statements_total") - h.stmts0, 2);
+}
+
 /* Story 7: every endpoint keeps each party to its own files. */
 static void test_scoping(void **state)
 {
@@ -870,9 +969,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_insurer_extension),
 		cmocka_unit_test(test_bailiff_shortened_track),
 		cmocka_unit_test(test_agency_bank_seizure),
-		cmocka_unit_test_setup_teardown(test_past_max_duration, fast_janitor_up, fast_janitor_down),
+		cmocka_unit_test_setup_teardown(test_past_max_duration, fast_janitor_up, swap_out),
 		cmocka_unit_test(test_idempotency),
 		cmocka_unit_test(test_burst_read_together),
+		cmocka_unit_test_setup_teardown(test_reads_wait_their_turn, one_read_up, swap_out),
 		cmocka_unit_test(test_scoping),
 		cmocka_unit_test(test_allowed_kept_on_dossier),
 		cmocka_unit_test(test_audit_verifies),
