@@ -413,8 +413,9 @@ const char *dossier_read_sql(void)
 }
 
 void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,
-			  unsigned long long *statements, double *seconds)
+			  unsigned long long *statements, double *seconds, int *waiting)
 {
+	*waiting = rd ? rd->n : 0;
 	*reads = rd ? rd->reads : 0;
 	*statements = rd ? rd->statements : 0;
 	*seconds = rd ? rd->seconds : 0;

@@ -64,9 +64,12 @@ struct dossier_reader *dossier_reader_create(struct event_base *base, struct pgp
 					     int in_flight_max);
 /* The statement of a turn's reads ($1 the ids, $2 their day, both text[]), for EXPLAIN in tests. */
 const char *dossier_read_sql(void);
-/* Dossiers read, the statements that read them, and those statements' time in flight, so far. */
+/*
+ * Dossiers read, the statements that read them, and those statements' time in
+ * flight, so far; and the loads waiting for a statement now.
+ */
 void dossier_reader_stats(const struct dossier_reader *rd, unsigned long long *reads,
-			  unsigned long long *statements, double *seconds);
+			  unsigned long long *statements, double *seconds, int *waiting);
 /*
  * Sends what still waits (before the pool is freed, which answers it) and
  * frees rd, or lets the last statement's answer free it.

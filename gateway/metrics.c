@@ -204,13 +204,15 @@ static void render_gauges(struct out *o, const struct server *srv)
 	    ps.size, ps.connected, ps.busy, ps.queued, ps.jobs_ok, ps.jobs_failed, ps.pipelined);
 	unsigned long long reads, read_statements;
 	double read_seconds;
-	dossier_reader_stats(srv->reads, &reads, &read_statements, &read_seconds);
+	int read_waiting;
+	dossier_reader_stats(srv->reads, &reads, &read_statements, &read_seconds, &read_waiting);
 	put(o, "# TYPE fairgate_dossier_reads_total counter\nfairgate_dossier_reads_total %llu\n"
 	       "# TYPE fairgate_dossier_read_statements_total counter\n"
 	       "fairgate_dossier_read_statements_total %llu\n"
 	       "# TYPE fairgate_dossier_read_seconds_total counter\n"
-	       "fairgate_dossier_read_seconds_total %.6f\n",
-	    reads, read_statements, read_seconds);
+	       "fairgate_dossier_read_seconds_total %.6f\n"
+	       "# TYPE fairgate_dossier_reads_waiting gauge\nfairgate_dossier_reads_waiting %d\n",
+	    reads, read_statements, read_seconds, read_waiting);
 	put(o, "# TYPE fairgate_commit_batches_total counter\nfairgate_commit_batches_total %llu\n"
 	       "# TYPE fairgate_commit_units_total counter\nfairgate_commit_units_total %llu\n"
 	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"
