@@ -49,11 +49,8 @@ void audit_hash_with_content(const struct audit_record *r, const char *content,
 	char nums[64], chain[STR_LL_MAX], seq[STR_LL_MAX];
 	str_ll(chain, r->chain);
 	str_ll(seq, r->seq);
-	size_t n = str_add(nums, sizeof(nums), 0, "\n");
-	n = str_add(nums, sizeof(nums), n, chain);
-	n = str_add(nums, sizeof(nums), n, "\n");
-	n = str_add(nums, sizeof(nums), n, seq);
-	str_add(nums, sizeof(nums), n, "\n");
+	const char *num_parts[] = {"\n", chain, "\n", seq, "\n"};
+	str_join(nums, sizeof(nums), num_parts, 5);
 	const char *parts[] = {r->prev_hash, nums, r->kind, "\n", r->recorded_at, "\n", content};
 	sha256_parts(parts, sizeof(parts) / sizeof(parts[0]), out);
 }

@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "log.h"
 #include "mem.h"
+#include "monotime.h"
 #include "rowset.h"
 #include "str.h"
 
@@ -355,10 +356,7 @@ static void batch_done(struct pgjob *job, enum pgjob_status st, void *arg)
 	struct commit_lane *c = arg;
 	struct unit *batch = c->flight;
 	int n = c->n_flight;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	c->stats.batch_seconds += (double)(now.tv_sec - c->flight_start.tv_sec) +
-				  (double)(now.tv_nsec - c->flight_start.tv_nsec) / 1e9;
+	c->stats.batch_seconds += mono_seconds_since(&c->flight_start);
 	c->flight = NULL;
 	c->n_flight = 0;
 	c->state = CS_IDLE;

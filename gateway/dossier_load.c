@@ -15,6 +15,7 @@
 #include "json_fast.h"
 #include "log.h"
 #include "mem.h"
+#include "monotime.h"
 #include "rowset.h"
 #include "server.h"
 #include "str.h"
@@ -313,9 +314,7 @@ static void batch_loaded(struct pgjob *job, enum pgjob_status st, void *arg)
 	struct read_batch *b = arg;
 	struct dossier_reader *rd = b->rd;
 	struct load *l = b->head, *next;
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	rd->seconds += (double)(now.tv_sec - b->sent.tv_sec) + (double)(now.tv_nsec - b->sent.tv_nsec) / 1e9;
+	rd->seconds += mono_seconds_since(&b->sent);
 	free(b);
 	rd->in_flight--;
 	if (rd->closing && rd->in_flight == 0)

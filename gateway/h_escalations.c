@@ -176,9 +176,7 @@ static void allowed_change(const struct esc *e, struct dossier_change *out)
 	str_ll(days, e->er.extend_days);
 	const char *parts[] = {"[\"", action_name(e->er.action), "\",", at, ",", amount, ",",
 			       days, "]"};
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		n = str_add(out->allowed_entry, sizeof(out->allowed_entry), n, parts[i]);
+	str_join(out->allowed_entry, sizeof(out->allowed_entry), parts, sizeof(parts) / sizeof(parts[0]));
 	out->extend_days =
 	    e->er.action == ACTION_EXTEND_DURATION ? policy_extension_days(e->er.extend_days) : 0;
 }

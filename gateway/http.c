@@ -59,11 +59,8 @@ static void access_log(struct req *r, size_t bytes, long long us)
 		enum evhttp_cmd_type m = evhttp_request_get_command(r->ev);
 		method = m == EVHTTP_REQ_GET ? "GET" : m == EVHTTP_REQ_POST ? "POST" : method;
 	}
-	/* us >= 0 (elapsed_us), so the fraction is 0 to 999: "%03lld" */
-	int frac = (int)(us % 1000);
-	char status[STR_LL_MAX], ms[STR_LL_MAX], who[STR_LL_MAX], len[STR_LL_MAX];
-	char ms_frac[] = {'.', (char)('0' + frac / 100), (char)('0' + frac / 10 % 10),
-			  (char)('0' + frac % 10), '\0'};
+	char status[STR_LL_MAX], ms[STR_LL_MAX], who[STR_LL_MAX], len[STR_LL_MAX], frac[4];
+	str_pad3(frac, (int)(us % 1000)); /* us >= 0 (elapsed_us): "%03lld" */
 	str_ll(status, r->status);
 	str_ll(ms, us / 1000);
 	str_ll(who, r->who.id);
@@ -73,14 +70,12 @@ static void access_log(struct req *r, size_t bytes, long long us)
 		"\",\"method\":\"", method,
 		"\",\"route\":\"", r->route ? r->route->name : "none",
 		"\",\"status\":", status,
-		",\"ms\":", ms, ms_frac,
+		",\"ms\":", ms, ".", frac,
 		",\"principal\":", who,
 		",\"bytes\":", len,
 		r->ev ? "}" : ",\"client_gone\":true}",
 	};
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
-		n = str_add(line, sizeof(line), n, parts[i]);
+	str_join(line, sizeof(line), parts, sizeof(parts) / sizeof(parts[0]));
 	log_json_line(line);
 }
 

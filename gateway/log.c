@@ -34,10 +34,11 @@ static void now_iso(char *buf, size_t len)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	int ms = (int)(ts.tv_nsec / 1000000); /* tv_nsec < 1e9, so 0 to 999: "%03ld" */
-	char tail[] = {'.', (char)('0' + ms / 100), (char)('0' + ms / 10 % 10),
-		       (char)('0' + ms % 10), 'Z', '\0'};
-	str_add(buf, len, n, tail);
+	char ms[4];
+	str_pad3(ms, (int)(ts.tv_nsec / 1000000)); /* tv_nsec < 1e9: "%03ld" */
+	const char *tail[] = {".", ms, "Z"};
+	if (n < len)
+		str_join(buf + n, len - n, tail, 3);
 }
 
 /*

@@ -8,6 +8,7 @@
 
 #include "dossier_load.h"
 #include "mem.h"
+#include "monotime.h"
 #include "server.h"
 #include "str.h"
 
@@ -77,17 +78,8 @@ static void observe(struct series *s, double seconds)
 static void label_pairs(char *l, size_t cap, const char *k1, const char *v1, const char *k2,
 			const char *v2)
 {
-	size_t n = str_add(l, cap, 0, k1);
-	n = str_add(l, cap, n, "=\"");
-	n = str_add(l, cap, n, v1);
-	n = str_add(l, cap, n, "\"");
-	if (k2) {
-		n = str_add(l, cap, n, ",");
-		n = str_add(l, cap, n, k2);
-		n = str_add(l, cap, n, "=\"");
-		n = str_add(l, cap, n, v2);
-		str_add(l, cap, n, "\"");
-	}
+	const char *parts[] = {k1, "=\"", v1, "\"", ",", k2, "=\"", v2, "\""};
+	str_join(l, cap, parts, k2 ? 9 : 4);
 }
 
 void metrics_request(struct metrics *m, const char *route, int status, double seconds)
@@ -106,13 +98,12 @@ void metrics_request(struct metrics *m, const char *route, int status, double se
 
 void metrics_decision_stage(struct metrics *m, const char *stage, const struct timespec *since)
 {
-	struct timespec now;
+	double seconds = mono_seconds_since(since);
 	char l[64];
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	label_pairs(l, sizeof(l), "stage", stage, NULL, NULL);
 	struct series *s = get(m, F_STAGE, l, true);
 	if (s)
-		observe(s, (double)(now.tv_sec - since->tv_sec) + (double)(now.tv_nsec - since->tv_nsec) / 1e9);
+		observe(s, seconds);
 }
 
 void metrics_decision(struct metrics *m, const char *action, const char *outcome)

@@ -23,6 +23,22 @@ size_t str_add(char *dst, size_t cap, size_t len, const char *src)
 	return len + n;
 }
 
+size_t str_join(char *dst, size_t cap, const char *const *parts, size_t n)
+{
+	size_t len = 0;
+	for (size_t i = 0; i < n; i++)
+		len = str_add(dst, cap, len, parts[i]);
+	return len;
+}
+
+void str_pad3(char out[4], int v)
+{
+	out[0] = (char)('0' + v / 100 % 10);
+	out[1] = (char)('0' + v / 10 % 10);
+	out[2] = (char)('0' + v % 10);
+	out[3] = '\0';
+}
+
 size_t str_ll(char out[STR_LL_MAX], long long v)
 {
 	char tmp[STR_LL_MAX];

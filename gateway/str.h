@@ -21,6 +21,16 @@ size_t str_copy(char *dst, size_t cap, const char *src);
  */
 size_t str_add(char *dst, size_t cap, size_t len, const char *src);
 
+/*
+ * Writes parts[0..n) one after another into dst of cap bytes, as one
+ * snprintf of their concatenation does (cut to fit, always terminated when
+ * cap > 0); returns the whole length, >= cap when cut. Cannot fail.
+ */
+size_t str_join(char *dst, size_t cap, const char *const *parts, size_t n);
+
+/* Writes v (0 to 999) as three digits and a NUL into out, as "%03d" does. Cannot fail. */
+void str_pad3(char out[4], int v);
+
 /* Writes v in decimal and a NUL into out (STR_LL_MAX bytes); returns the digits' length. Cannot fail. */
 #define STR_LL_MAX 21
 size_t str_ll(char out[STR_LL_MAX], long long v);

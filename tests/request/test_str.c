@@ -75,7 +75,7 @@ static void test_add_bounds(void **state)
 	assert_memory_equal(one, "\0x", 2);
 }
 
-/* A chain of str_add against one snprintf of the whole text, on random pieces and sizes. */
+/* A chain of str_add, and str_join, against one snprintf of the whole text, on random pieces and sizes. */
 static void test_add_chain(void **state)
 {
 	(void)state;
@@ -100,6 +100,27 @@ static void test_add_chain(void **state)
 		assert_string_equal(got, want);
 		for (size_t k = cap; k < sizeof(got); k++)
 			assert_int_equal(got[k], 'x'); /* the buffer's bound held */
+		/* str_join of the same pieces writes the same */
+		const char *parts[] = {piece[0], piece[1], piece[2], piece[3]};
+		memset(got, 'x', sizeof(got));
+		assert_int_equal(str_join(got, cap, parts, 4), (size_t)w);
+		assert_string_equal(got, want);
+		for (size_t k = cap; k < sizeof(got); k++)
+			assert_int_equal(got[k], 'x');
+	}
+}
+
+/* str_pad3 against "%03d" on every value it takes. */
+static void test_pad3(void **state)
+{
+	(void)state;
+	for (int v = 0; v <= 999; v++) {
+		char want[8], got[5];
+		memset(got, 'x', sizeof(got));
+		snprintf(want, sizeof(want), "%03d", v);
+		str_pad3(got, v);
+		assert_string_equal(got, want);
+		assert_int_equal(got[4], 'x'); /* the buffer's bound held */
 	}
 }
 
@@ -190,6 +211,7 @@ int main(void)
 		cmocka_unit_test(test_copy_bounds),
 		cmocka_unit_test(test_add_bounds),
 		cmocka_unit_test(test_add_chain),
+		cmocka_unit_test(test_pad3),
 		cmocka_unit_test(test_decimal),
 		cmocka_unit_test(test_hex64),
 		cmocka_unit_test(test_hash),
