@@ -50,7 +50,7 @@ static const struct setting settings[] = {
 	I(janitor_interval_ms, 60000, 10, 86400000),
 	I(kpi_fold_interval_ms, 250, 10, 3600000),
 	I(commit_batch_max, 256, 1, 4096),
-	I(commit_lanes, 1, 1, 8),       /* see README, Audit: one lane, the largest batches */
+	I(commit_lanes, 2, 1, 8),
 	I(read_in_flight_max, 1, 0, 256), /* dossier read statements out at once; 0: no limit */
 	S(signing_key, ""),
 	I(checkpoint_interval_ms, 60000, 10, 86400000),

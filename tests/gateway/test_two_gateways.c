@@ -58,10 +58,7 @@ static int setup(void **state)
 	snprintf(cred_id, sizeof(cred_id), "two-cr-%s", run);
 	snprintf(partner_id, sizeof(partner_id), "two-p-%s", run);
 	snprintf(contract_id, sizeof(contract_id), "two-k-%s", run);
-	/* several commit lanes in one process, the default one in the other: the allows of one
-	 * dossier keep to one lane of g1, and g2's single lane races them */
-	const char *lanes[] = {"FAIRGATE_COMMIT_LANES=3", NULL};
-	if (!gw_start(&g1, binary, lanes) || !gw_start(&g2, binary, NULL))
+	if (!gw_start(&g1, binary, NULL) || !gw_start(&g2, binary, NULL))
 		return -1;
 	db = PQconnectdb(g1.db_url);
 	if (PQstatus(db) != CONNECTION_OK)
