@@ -60,6 +60,7 @@ enum committer_state {
 };
 
 struct commit_lane {
+	struct committer *owner;      /* for the pins of relief routing */
 	struct event_base *base;
 	struct pgpool *pool;
 	struct event *flush_ev;
@@ -86,6 +87,7 @@ struct commit_lane {
 };
 
 static void flush(struct commit_lane *c);
+static void unpin(struct committer *c, const char *key);
 
 static void now_recorded_at(char *out, size_t len)
 {
@@ -245,6 +247,8 @@ static void finish_list(struct commit_lane *c, struct unit *list, enum commit_st
 		struct unit *next = list->next;
 		if (st != COMMIT_OK)
 			c->stats.failed_units++;
+		if (list->key[0])
+			unpin(c->owner, list->key); /* before done(), which may submit the key again */
 		list->ops->done(list->arg, st, &list->ctx, sqlstate, error);
 		free(list);
 		list = next;
@@ -521,10 +525,11 @@ static void on_flush(evutil_socket_t fd, short what, void *arg)
 	flush(arg);
 }
 
-static struct commit_lane *lane_create(struct event_base *base, struct pgpool *pool, int chain,
-				       int batch_max)
+static struct commit_lane *lane_create(struct committer *owner, struct event_base *base,
+				       struct pgpool *pool, int chain, int batch_max)
 {
 	struct commit_lane *c = xcalloc(1, sizeof(*c));
+	c->owner = owner;
 	c->base = base;
 	c->pool = pool;
 	c->chain = chain;
@@ -562,22 +567,121 @@ static void lane_free(struct commit_lane *c)
 
 /* ---- the committer: lanes side by side ---- */
 
+/*
+ * Relief routing (committer_create's relief_us > 0): the lane a key's units
+ * are in while any of them is queued, in flight or retried, with their count.
+ * Chained, with the freed pins kept for reuse.
+ */
+#define PIN_BUCKETS 4096 /* a power of two; pins are at most the units in the committer */
+
+struct pin {
+	char key[COMMIT_KEY_MAX];
+	unsigned hash;
+	int lane;
+	int count;
+	struct pin *next;
+};
+
 struct committer {
 	struct commit_lane **lanes;
 	int n;
-	unsigned next; /* round robin for units without a key */
+	unsigned next;        /* round robin for units without a key */
+	long long relief_ns;  /* 0: a key's lane is its hash's */
+	struct pin **pins;    /* PIN_BUCKETS chains; NULL without relief routing */
+	struct pin *free_pins;
+	unsigned long long relieved; /* units relief routing sent past the first lane */
 };
 
-struct committer *committer_create(struct event_base *base, struct pgpool *pool, const int *chains,
-				   int n_chains, int batch_max)
+static struct pin *pin_find(const struct committer *c, const char *key, unsigned h)
 {
-	if (n_chains < 1)
+	for (struct pin *p = c->pins[h & (PIN_BUCKETS - 1)]; p; p = p->next)
+		if (p->hash == h && strcmp(p->key, key) == 0)
+			return p;
+	return NULL;
+}
+
+static void pin(struct committer *c, const char *key, unsigned h, int lane)
+{
+	struct pin *p = pin_find(c, key, h);
+	if (p) {
+		p->count++;
+		return;
+	}
+	p = c->free_pins;
+	if (p)
+		c->free_pins = p->next;
+	else
+		p = xcalloc(1, sizeof(*p));
+	str_copy(p->key, sizeof(p->key), key);
+	p->hash = h;
+	p->lane = lane;
+	p->count = 1;
+	p->next = c->pins[h & (PIN_BUCKETS - 1)];
+	c->pins[h & (PIN_BUCKETS - 1)] = p;
+}
+
+static void unpin(struct committer *c, const char *key)
+{
+	if (!c->pins)
+		return;
+	unsigned h = key_hash(key);
+	for (struct pin **pp = &c->pins[h & (PIN_BUCKETS - 1)]; *pp; pp = &(*pp)->next) {
+		struct pin *p = *pp;
+		if (p->hash != h || strcmp(p->key, key) != 0)
+			continue;
+		if (--p->count == 0) {
+			*pp = p->next;
+			p->next = c->free_pins;
+			c->free_pins = p;
+		}
+		return;
+	}
+	abort(); /* a programming error: every keyed unit was pinned when submitted */
+}
+
+/*
+ * The lane a new unit joins under relief routing: the first lane, in order,
+ * that is idle or whose batch in flight is younger than relief_ns (its units
+ * wait for the next batch: the batches stay large), not retrying units one
+ * by one and not full; else the lane with the least work. So the lanes after
+ * the first take work only while the ones before are slow: one batch at a
+ * time is cheaper per change for PostgreSQL, and a stalled batch holds back
+ * only what had joined its lane before it stalled.
+ */
+static int relief_lane(const struct committer *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	int best = 0;
+	for (int i = 0; i < c->n; i++) {
+		const struct commit_lane *l = c->lanes[i], *b = c->lanes[best];
+		if (l->retry || l->n_pending >= l->batch_max)
+			;
+		else if (l->state == CS_IDLE)
+			return i;
+		else if (l->state == CS_FLIGHT &&
+			 (long long)(now.tv_sec - l->flight_start.tv_sec) * 1000000000LL +
+					 (now.tv_nsec - l->flight_start.tv_nsec) < c->relief_ns)
+			return i;
+		if (l->n_pending + l->n_flight < b->n_pending + b->n_flight)
+			best = i;
+	}
+	return best;
+}
+
+struct committer *committer_create(struct event_base *base, struct pgpool *pool, const int *chains,
+				   int n_chains, int batch_max, int relief_us)
+{
+	if (n_chains < 1 || relief_us < 0)
 		return NULL;
 	struct committer *c = xcalloc(1, sizeof(*c));
 	c->lanes = xcalloc((size_t)n_chains, sizeof(*c->lanes));
 	c->n = n_chains;
+	c->relief_ns = (long long)relief_us * 1000;
+	if (relief_us > 0)
+		c->pins = xcalloc(PIN_BUCKETS, sizeof(*c->pins));
 	for (int i = 0; i < n_chains; i++)
-		c->lanes[i] = lane_create(base, pool, chains[i], batch_max);
+		c->lanes[i] = lane_create(c, base, pool, chains[i], batch_max);
 	return c;
 }
 
@@ -594,12 +698,36 @@ void committer_free(struct committer *c)
 	for (int i = 0; i < c->n; i++)
 		lane_free(c->lanes[i]);
 	free(c->lanes);
+	for (int i = 0; c->pins && i < PIN_BUCKETS; i++)
+		while (c->pins[i]) {
+			struct pin *p = c->pins[i];
+			c->pins[i] = p->next;
+			free(p);
+		}
+	while (c->free_pins) {
+		struct pin *p = c->free_pins;
+		c->free_pins = p->next;
+		free(p);
+	}
+	free(c->pins);
 	free(c);
 }
 
-/* A unit without a key: the lane with the least work queued, ties in turn. */
+/* Counts a unit that relief routing sent past the first lane. */
+static int relieved(struct committer *c, int lane)
+{
+	if (lane > 0)
+		c->relieved++;
+	return lane;
+}
+
+/* A unit without a key: the lane with the least work queued, ties in turn; or relief routing's. */
 void committer_submit(struct committer *c, const struct commit_unit_ops *ops, void *arg)
 {
+	if (c->pins) {
+		lane_submit(c->lanes[relieved(c, relief_lane(c))], ops, arg);
+		return;
+	}
 	int best = (int)(c->next++ % (unsigned)c->n);
 	for (int i = 0; i < c->n; i++) {
 		const struct commit_lane *l = c->lanes[i], *b = c->lanes[best];
@@ -609,11 +737,25 @@ void committer_submit(struct committer *c, const struct commit_unit_ops *ops, vo
 	lane_submit(c->lanes[best], ops, arg);
 }
 
-/* A dossier's units always take the same lane: its version checks never meet another lane's. */
+/*
+ * A dossier's units never are in two lanes at once, so its version checks
+ * never meet another lane's: without relief routing they always take the
+ * lane of the key's hash; with it, the lane its units already in the
+ * committer are in, or relief routing's when there are none.
+ */
 void committer_submit_checked(struct committer *c, const struct commit_unit_ops *ops, void *arg,
 			      const char *key, long long version, const struct dossier_change *change)
 {
-	lane_submit_checked(c->lanes[key_hash(key) % (unsigned)c->n], ops, arg, key, version, change);
+	unsigned h = key_hash(key);
+	int lane;
+	if (c->pins) {
+		const struct pin *p = pin_find(c, key, h);
+		lane = p ? p->lane : relieved(c, relief_lane(c));
+		pin(c, key, h, lane);
+	} else {
+		lane = (int)(h % (unsigned)c->n);
+	}
+	lane_submit_checked(c->lanes[lane], ops, arg, key, version, change);
 }
 
 void committer_stats(const struct committer *c, struct committer_stats *out)
@@ -627,6 +769,7 @@ void committer_stats(const struct committer *c, struct committer_stats *out)
 		out->conflicts += s->conflicts;
 		out->batch_seconds += s->batch_seconds;
 	}
+	out->relieved = c->relieved;
 	out->lanes = c->n;
 }
 

@@ -75,11 +75,15 @@ struct commit_unit_ops {
 /*
  * Lanes: n_chains committers side by side, each with its own audit chain and
  * one batch in flight, so one batch executes while another waits for its
- * commit to reach the disk. A unit with a key always takes the lane of its
- * key; other units the least busy lane.
+ * commit to reach the disk. With relief_us 0, a unit with a key always takes
+ * the lane of its key's hash, other units the least busy lane. With relief_us
+ * > 0 (relief routing), a new unit takes the first lane that is idle or whose
+ * batch has been in flight less than relief_us, so the later lanes relieve the
+ * first only while it is slow; a key's units stay in one lane while any of
+ * them is in the committer. NULL if n_chains < 1 or relief_us < 0.
  */
 struct committer *committer_create(struct event_base *base, struct pgpool *pool, const int *chains,
-				   int n_chains, int batch_max);
+				   int n_chains, int batch_max, int relief_us);
 /*
  * Shutdown: committer_close fails queued units and refuses new ones; then free
  * the pool (which fails the batch in flight through its callback); then
@@ -108,6 +112,7 @@ void committer_submit_checked(struct committer *c, const struct commit_unit_ops 
 
 struct committer_stats {
 	unsigned long long batches, units, failed_units, conflicts;
+	unsigned long long relieved; /* units relief routing sent past the first lane */
 	double batch_seconds;   /* from a batch's submit to its outcome, summed */
 	long long head_seq; /* a lane's own; committer_stats leaves it 0 (committer_lane_head) */
 	int lanes;

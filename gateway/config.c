@@ -51,6 +51,7 @@ static const struct setting settings[] = {
 	I(kpi_fold_interval_ms, 250, 10, 3600000),
 	I(commit_batch_max, 256, 1, 4096),
 	I(commit_lanes, 2, 1, 8),
+	I(commit_relief_us, 0, 0, 10000000), /* 0: a dossier's lane is its id's hash (gateway/committer.h) */
 	I(read_in_flight_max, 1, 0, 256), /* dossier read statements out at once; 0: no limit */
 	S(signing_key, ""),
 	I(checkpoint_interval_ms, 60000, 10, 86400000),

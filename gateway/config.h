@@ -34,6 +34,7 @@ struct config {
 	int kpi_fold_interval_ms;  /* pending KPI counts into kpi_daily (gateway/kpi_fold.c) */
 	int commit_batch_max;      /* decisions grouped in one transaction */
 	int commit_lanes;          /* committers side by side, each with its own audit chain */
+	int commit_relief_us;      /* >0: later lanes take changes only while the first is slower */
 	int read_in_flight_max;    /* dossier read statements out at once (0: no limit) */
 	char signing_key[256];     /* Ed25519 PEM private key; empty: data_dir/checkpoint-key.pem */
 	int checkpoint_interval_ms; /* signed audit checkpoints */

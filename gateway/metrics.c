@@ -209,8 +209,9 @@ static void render_gauges(struct out *o, const struct server *srv)
 	       "# TYPE fairgate_commit_failed_units_total counter\nfairgate_commit_failed_units_total %llu\n"
 	       "# TYPE fairgate_commit_conflicts_total counter\nfairgate_commit_conflicts_total %llu\n"
 	       "# TYPE fairgate_commit_batch_seconds_total counter\nfairgate_commit_batch_seconds_total %.6f\n"
+	       "# TYPE fairgate_commit_relieved_units_total counter\nfairgate_commit_relieved_units_total %llu\n"
 	       "# TYPE fairgate_audit_head_seq gauge\n",
-	    cs.batches, cs.units, cs.failed_units, cs.conflicts, cs.batch_seconds);
+	    cs.batches, cs.units, cs.failed_units, cs.conflicts, cs.batch_seconds, cs.relieved);
 	int chain;
 	long long seq;
 	for (int i = 0; committer_lane_head(srv->committer, i, &chain, &seq); i++)

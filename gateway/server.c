@@ -129,7 +129,8 @@ static bool start(struct server *srv, const char *conninfo)
 	srv->pool = pgpool_create(srv->base, &pc);
 	if (!srv->pool)
 		return false;
-	srv->committer = committer_create(srv->base, srv->pool, chains, lanes, srv->cfg->commit_batch_max);
+	srv->committer = committer_create(srv->base, srv->pool, chains, lanes, srv->cfg->commit_batch_max,
+					  srv->cfg->commit_relief_us);
 	if (!srv->committer)
 		return false;
 	srv->reads = dossier_reader_create(srv->base, srv->pool, srv->cfg->read_in_flight_max);

@@ -58,7 +58,9 @@ static int setup(void **state)
 	snprintf(cred_id, sizeof(cred_id), "two-cr-%s", run);
 	snprintf(partner_id, sizeof(partner_id), "two-p-%s", run);
 	snprintf(contract_id, sizeof(contract_id), "two-k-%s", run);
-	if (!gw_start(&g1, binary, NULL) || !gw_start(&g2, binary, NULL))
+	/* g1 with its default lanes, g2 with relief routing over three (test_relief_lane) */
+	const char *relief[] = {"FAIRGATE_COMMIT_LANES=3", "FAIRGATE_COMMIT_RELIEF_US=50000", NULL};
+	if (!gw_start(&g1, binary, NULL) || !gw_start(&g2, binary, relief))
 		return -1;
 	db = PQconnectdb(g1.db_url);
 	if (PQstatus(db) != CONNECTION_OK)
@@ -183,6 +185,79 @@ static void test_same_key_both_gateways(void **state)
 				      1, p), "1");
 }
 
+/* test_relief_lane's tick: sees the first decision's batch wait, starts the second, then unlocks. */
+struct stall {
+	struct gw_call *calls;
+	bool waited;          /* the first decision's batch was seen waiting for the lock */
+	double released_ms;   /* when the lock was released, or -1 */
+};
+
+static bool stall_tick(void *arg, double ms)
+{
+	struct stall *s = arg;
+	if (!s->waited && strcmp(gw_sql_value(db, "SELECT count(*) FROM pg_stat_activity "
+					       "WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))", 0, NULL), "0") != 0) {
+		s->waited = true;
+		s->calls[1].start_at_ms = ms + 150; /* past g2's commit_relief_us */
+	}
+	/* before the gateway's statement_timeout (5 s) would end the wait */
+	if (s->released_ms < 0 && (s->calls[1].status != 0 || ms > 4000)) {
+		PGresult *r = PQexec(db, "COMMIT");
+		assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+		PQclear(r);
+		s->released_ms = ms;
+	}
+	return true;
+}
+
+/*
+ * Relief routing (g2): while the first lane's batch waits for a row lock
+ * held here, a decision on another dossier commits through another lane;
+ * the waiting one commits once the lock is gone.
+ */
+static void test_relief_lane(void **state)
+{
+	char da[64], db_[64];
+	snprintf(da, sizeof(da), "two-d-%s-stall", gw_run_id());
+	snprintf(db_, sizeof(db_), "two-d-%s-free", gw_run_id());
+	dossier_with_expired_letter(da);
+	dossier_with_expired_letter(db_);
+	long long relieved0 = gw_metric(&g2, "fairgate_commit_relieved_units_total");
+	assert_true(relieved0 >= 0);
+
+	PGresult *r = PQexec(db, "BEGIN");
+	assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+	PQclear(r);
+	const char *pa[] = {da};
+	assert_string_equal(gw_sql_value(db, "SELECT id FROM dossiers WHERE id = $1 FOR UPDATE", 1, pa), da);
+	make_call(&calls[0], &g2, da, gw_fmt("relief-a-%s", gw_run_id()));
+	make_call(&calls[1], &g2, db_, gw_fmt("relief-b-%s", gw_run_id()));
+	calls[1].start_at_ms = 1e9; /* until stall_tick has seen the first batch wait */
+	struct stall s = {calls, false, -1};
+	assert_int_equal(gw_http_batch(calls, 2, 2, stall_tick, &s), 2);
+
+	assert_true(s.waited);
+	assert_int_equal(calls[1].status, 201);
+	assert_int_equal(calls[0].status, 201);
+	fprintf(stderr, "relief lane: the second decision answered at %.0f ms, the lock released at %.0f ms, "
+			"the first decision answered at %.0f ms\n", calls[1].ended_ms, s.released_ms, calls[0].ended_ms);
+	/* the second was answered while the first lane's batch still waited; the first only after */
+	assert_true(s.released_ms < 4000);
+	assert_true(calls[1].ended_ms <= s.released_ms);
+	assert_true(calls[0].ended_ms >= s.released_ms);
+	for (int i = 0; i < 2; i++) {
+		json_t *j = json_loads(calls[i].resp, 0, NULL);
+		assert_non_null(j);
+		assert_string_equal(gw_jstr(j, "decision"), "allow");
+		json_decref(j);
+	}
+	assert_true(gw_metric(&g2, "fairgate_commit_relieved_units_total") > relieved0);
+	const char *pab[] = {da, db_};
+	assert_string_equal(gw_sql_value(db, "SELECT count(DISTINCT audit_chain) FROM decisions "
+				      "WHERE dossier_id IN ($1, $2)", 2, pab), "2");
+	gw_calls_free(calls, 2);
+}
+
 static void test_audit_and_logs(void **state)
 {
 	char out[512], deb[64];
@@ -215,6 +290,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_parties),
 		cmocka_unit_test(test_charged_once),
 		cmocka_unit_test(test_same_key_both_gateways),
+		cmocka_unit_test(test_relief_lane),
 		cmocka_unit_test(test_audit_and_logs),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

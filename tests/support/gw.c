@@ -386,7 +386,7 @@ int gw_http_batch(struct gw_call *calls, int n, int parallel, bool (*tick)(void 
 	while (flight > 0 || (adding && next < n)) {
 		if (tick && adding && !tick(arg, ms_since(&t0)))
 			adding = false;
-		while (adding && next < n && flight < parallel) {
+		while (adding && next < n && flight < parallel && calls[next].start_at_ms <= ms_since(&t0)) {
 			struct pending *p = calloc(1, sizeof(*p));
 			struct gw_call *c = &calls[next++];
 			p->call = c;
@@ -400,8 +400,8 @@ int gw_http_batch(struct gw_call *calls, int n, int parallel, bool (*tick)(void 
 		}
 		curl_multi_perform(m, &running);
 		flight -= reap(m, &t0);
-		if (flight > 0)
-			curl_multi_poll(m, NULL, 0, 5, NULL);
+		if (flight > 0 || (adding && next < n))
+			curl_multi_poll(m, NULL, 0, 5, NULL); /* with no transfer: waits for a call's start_at_ms */
 	}
 	curl_multi_cleanup(m);
 	return next;
@@ -474,6 +474,20 @@ char *gw_fmt(const char *f, ...)
 	vsnprintf(b, sizeof(bufs[0]), f, ap);
 	va_end(ap);
 	return b;
+}
+
+long long gw_metric(const struct gw *g, const char *name)
+{
+	struct http_reply r;
+	long long v = -1;
+	if (!gw_http(g, "GET", "/metrics", NULL, NULL, NULL, &r))
+		return -1;
+	size_t n = strlen(name);
+	for (const char *p = r.status == 200 ? r.body : NULL; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (strncmp(p, name, n) == 0 && p[n] == ' ')
+			v = atoll(p + n + 1);
+	http_reply_free(&r);
+	return v;
 }
 
 const char *gw_jstr(json_t *o, const char *key)

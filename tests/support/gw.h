@@ -68,6 +68,7 @@ struct gw_call {
 	char path[160];
 	char body[512];     /* empty: no body */
 	char idem_key[64];  /* empty: no Idempotency-Key */
+	double start_at_ms; /* not started before this many ms into the batch (a tick may change it) */
 	bool started;       /* sent (the batch may stop before) */
 	int curl_rc;        /* CURLcode of the transfer */
 	long status;        /* 0 when no answer came */
@@ -114,6 +115,8 @@ void gw_post_created(const struct gw *g, const char *token, const char *path, co
 const char *gw_stamp(long long t);
 /* One value of a one-row query with text parameters ("" on no row, "ERR ..." on error). */
 const char *gw_sql_value(PGconn *db, const char *sql, int n, const char *const *params);
+/* A counter or gauge of g's /metrics (its "name value" line), or -1 when absent. */
+long long gw_metric(const struct gw *g, const char *name);
 /* A string member of a JSON object, or "" when absent. */
 const char *gw_jstr(json_t *o, const char *key);
 
