@@ -51,7 +51,10 @@ static const struct setting settings[] = {
 	I(kpi_fold_interval_ms, 250, 10, 3600000),
 	I(commit_batch_max, 256, 1, 4096),
 	I(commit_lanes, 2, 1, 8),
-	I(commit_relief_us, 0, 0, 10000000), /* 0: a dossier's lane is its id's hash (gateway/committer.h) */
+	/* later lanes take changes only while the first lane's batch is out longer (gateway/committer.h);
+	 * 0: a dossier's lane is its id's hash. 6 ms lies between a batch's time in flight at 64
+	 * concurrent requests (~4-5 ms) and at 256 (~12 ms) on the benchmark's machine (ops/BENCHMARKS.md) */
+	I(commit_relief_us, 6000, 0, 10000000),
 	I(read_in_flight_max, 1, 0, 256), /* dossier read statements out at once; 0: no limit */
 	S(signing_key, ""),
 	I(checkpoint_interval_ms, 60000, 10, 86400000),

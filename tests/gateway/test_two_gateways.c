@@ -58,9 +58,13 @@ static int setup(void **state)
 	snprintf(cred_id, sizeof(cred_id), "two-cr-%s", run);
 	snprintf(partner_id, sizeof(partner_id), "two-p-%s", run);
 	snprintf(contract_id, sizeof(contract_id), "two-k-%s", run);
-	/* g1 with its default lanes, g2 with relief routing over three (test_relief_lane) */
+	/*
+	 * g1 with its two lanes chosen by the dossier's hash (commit_relief_us 0), g2
+	 * with relief routing over three lanes and a bound test_relief_lane can outwait
+	 */
+	const char *hashed[] = {"FAIRGATE_COMMIT_RELIEF_US=0", NULL};
 	const char *relief[] = {"FAIRGATE_COMMIT_LANES=3", "FAIRGATE_COMMIT_RELIEF_US=50000", NULL};
-	if (!gw_start(&g1, binary, NULL) || !gw_start(&g2, binary, relief))
+	if (!gw_start(&g1, binary, hashed) || !gw_start(&g2, binary, relief))
 		return -1;
 	db = PQconnectdb(g1.db_url);
 	if (PQstatus(db) != CONNECTION_OK)
