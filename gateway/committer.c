@@ -586,7 +586,7 @@ struct committer {
 	struct commit_lane **lanes;
 	int n;
 	unsigned next;        /* round robin for units without a key */
-	long long relief_ns;  /* 0: a key's lane is its hash's */
+	double relief_s;      /* 0: a key's lane is its hash's */
 	struct pin **pins;    /* PIN_BUCKETS chains; NULL without relief routing */
 	struct pin *free_pins;
 	unsigned long long relieved; /* units relief routing sent past the first lane */
@@ -641,7 +641,7 @@ static void unpin(struct committer *c, const char *key)
 
 /*
  * The lane a new unit joins under relief routing: the first lane, in order,
- * that is idle or whose batch in flight is younger than relief_ns (its units
+ * that is idle or whose batch in flight is younger than relief_s (its units
  * wait for the next batch: the batches stay large), not retrying units one
  * by one and not full; else the lane with the least work. So the lanes after
  * the first take work only while the ones before are slow: one batch at a
@@ -650,8 +650,6 @@ static void unpin(struct committer *c, const char *key)
  */
 static int relief_lane(const struct committer *c)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	int best = 0;
 	for (int i = 0; i < c->n; i++) {
 		const struct commit_lane *l = c->lanes[i], *b = c->lanes[best];
@@ -659,14 +657,21 @@ static int relief_lane(const struct committer *c)
 			;
 		else if (l->state == CS_IDLE)
 			return i;
-		else if (l->state == CS_FLIGHT &&
-			 (long long)(now.tv_sec - l->flight_start.tv_sec) * 1000000000LL +
-					 (now.tv_nsec - l->flight_start.tv_nsec) < c->relief_ns)
+		else if (l->state == CS_FLIGHT && mono_seconds_since(&l->flight_start) < c->relief_s)
 			return i;
 		if (l->n_pending + l->n_flight < b->n_pending + b->n_flight)
 			best = i;
 	}
 	return best;
+}
+
+static void pin_list_free(struct pin *p)
+{
+	while (p) {
+		struct pin *next = p->next;
+		free(p);
+		p = next;
+	}
 }
 
 struct committer *committer_create(struct event_base *base, struct pgpool *pool, const int *chains,
@@ -677,7 +682,7 @@ struct committer *committer_create(struct event_base *base, struct pgpool *pool,
 	struct committer *c = xcalloc(1, sizeof(*c));
 	c->lanes = xcalloc((size_t)n_chains, sizeof(*c->lanes));
 	c->n = n_chains;
-	c->relief_ns = (long long)relief_us * 1000;
+	c->relief_s = relief_us / 1e6;
 	if (relief_us > 0)
 		c->pins = xcalloc(PIN_BUCKETS, sizeof(*c->pins));
 	for (int i = 0; i < n_chains; i++)
@@ -699,16 +704,8 @@ void committer_free(struct committer *c)
 		lane_free(c->lanes[i]);
 	free(c->lanes);
 	for (int i = 0; c->pins && i < PIN_BUCKETS; i++)
-		while (c->pins[i]) {
-			struct pin *p = c->pins[i];
-			c->pins[i] = p->next;
-			free(p);
-		}
-	while (c->free_pins) {
-		struct pin *p = c->free_pins;
-		c->free_pins = p->next;
-		free(p);
-	}
+		pin_list_free(c->pins[i]);
+	pin_list_free(c->free_pins);
 	free(c->pins);
 	free(c);
 }
