@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,8 +93,31 @@ static void req_free(struct req *r)
 	free(r);
 }
 
+/*
+ * Writes a reply evhttp has just queued on a plain socket now, instead of
+ * when the loop next finds the socket writable, and finishes it as evhttp
+ * would then (its write callback: the request freed, the connection reading
+ * the next one or closed). evhttp turns the socket's write interest on for the
+ * reply and off once it is out; done in one loop turn, the two cancel in
+ * libevent's changelist: one epoll_ctl per request fewer (3 to 2, measured
+ * with perf stat's syscall counts) and no wake-up for writability. A partial
+ * write leaves the rest to the bufferevent as before; an error too (it meets
+ * the error again and reports it). TLS connections are left alone: their bytes
+ * go through OpenSSL. Holds a reference, as the connection may be freed inside.
+ */
+static void reply_write_now(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+	if (fd >= 0 && evbuffer_get_length(out) > 0 && evbuffer_write(out, fd) > 0 &&
+	    evbuffer_get_length(out) == 0)
+		bufferevent_trigger(bev, EV_WRITE, 0);
+	bufferevent_decref(bev);
+}
+
 void req_reply_raw(struct req *r, int status, const char *ctype, const char *body, size_t len)
 {
+	struct bufferevent *now = NULL; /* a plain connection's, written at the end */
 	r->status = status;
 	if (r->ev) {
 		struct evkeyvalq *h = evhttp_request_get_output_headers(r->ev);
@@ -107,11 +131,17 @@ void req_reply_raw(struct req *r, int status, const char *ctype, const char *bod
 		evhttp_add_header(h, "Cache-Control", "no-store");
 		evhttp_send_reply(r->ev, status, status_title(status), buf);
 		evbuffer_free(buf);
+		if (!tls_bev_is_tls(bev)) {
+			now = bev;
+			bufferevent_incref(now);
+		}
 	}
 	long long us = elapsed_us(&r->start);
 	access_log(r, len, us);
 	metrics_request(r->srv->metrics, r->route ? r->route->name : "none", status, (double)us / 1e6);
-	req_free(r);
+	req_free(r); /* first: it clears the connection's close callback, which names r */
+	if (now)
+		reply_write_now(now);
 }
 
 void req_reply_json(struct req *r, int status, json_t *body)

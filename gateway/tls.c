@@ -166,6 +166,11 @@ bool tls_peer_fingerprint(struct evhttp_connection *conn, char fp[TLS_FP_HEX])
 	return fingerprint(peer, fp);
 }
 
+bool tls_bev_is_tls(struct bufferevent *bev)
+{
+	return bufferevent_openssl_get_ssl(bev) != NULL; /* NULL for any other kind of bufferevent */
+}
+
 bool tls_file_fingerprint(const char *path, char fp[TLS_FP_HEX], char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");

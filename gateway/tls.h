@@ -34,6 +34,9 @@ struct bufferevent *tls_bev_new(struct event_base *base, void *t);
  */
 bool tls_peer_fingerprint(struct evhttp_connection *conn, char fp[TLS_FP_HEX]);
 
+/* True when bev carries TLS (a bufferevent of tls_bev_new), false on a plain socket. */
+bool tls_bev_is_tls(struct bufferevent *bev);
+
 /* The hex SHA-256 fingerprint of the first certificate in a PEM file (command line). */
 bool tls_file_fingerprint(const char *path, char fp[TLS_FP_HEX], char *err, size_t errlen);
 

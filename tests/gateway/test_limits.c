@@ -1,4 +1,7 @@
-/* test_limits.c - end to end: per-principal rate limits (429, Retry-After) and slow clients. */
+/*
+ * test_limits.c - end to end: per-principal rate limits (429, Retry-After), slow clients, and how
+ * replies leave a connection (pipelined requests, a reader too slow for the replies, Connection: close).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -183,6 +186,98 @@ static void test_keepalive_client_kept(void **state)
 	assert_true(answered >= 6);
 }
 
+/* Reads until EOF (5 s at most per wait); what came, NUL-terminated, in out. */
+static size_t read_to_eof(int fd, char *out, size_t len)
+{
+	size_t got = 0;
+	ssize_t k;
+	while (got + 1 < len && (k = recv_some(fd, out + got, len - got - 1)) > 0)
+		got += (size_t)k;
+	out[got] = '\0';
+	return got;
+}
+
+/*
+ * Two requests in one write on a keep-alive connection, the first answered after a database
+ * read, the second at once: both answered, in order (evhttp reads the second only after the
+ * first's reply is out, which the gateway writes as soon as it has it).
+ */
+static void test_pipelined_requests_answered_in_order(void **state)
+{
+	char req[512], ans[8192];
+	int fd = connect_gw();
+	int n = snprintf(req, sizeof(req),
+			 "GET /v1/partners/none HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer %s\r\n\r\n"
+			 "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", neighbour);
+	assert_int_equal(send(fd, req, (size_t)n, MSG_NOSIGNAL), n);
+	read_to_eof(fd, ans, sizeof(ans));
+	close(fd);
+	const char *first = strstr(ans, "HTTP/1.1 "), *second = first ? strstr(first + 1, "HTTP/1.1 ") : NULL;
+	if (!first || !second)
+		fail_msg("expected two answers, got: %.300s", ans);
+	assert_int_equal(atoi(first + 9), 404);
+	assert_int_equal(atoi(second + 9), 200);
+	assert_null(strstr(second + 1, "HTTP/1.1 "));
+}
+
+/*
+ * A client that sends 100 requests for the 46 KB document in one write and reads nothing for
+ * 300 ms: the replies (4.6 MB) fill the socket's send buffer (the kernel's grows to ~4 MB), so
+ * some reply is written only in part and its rest later, when the client reads. Every reply
+ * arrives whole and in order: 100 documents that parse, and nothing more.
+ */
+#define PIPELINED 100
+static void test_slow_reader_gets_whole_replies(void **state)
+{
+	static const char one[] = "GET /openapi.json HTTP/1.1\r\nHost: t\r\n\r\n";
+	static const char last[] = "GET /openapi.json HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	static char reqs[PIPELINED * sizeof(last)];
+	size_t n = 0;
+	for (int i = 0; i < PIPELINED - 1; i++) {
+		memcpy(reqs + n, one, sizeof(one) - 1);
+		n += sizeof(one) - 1;
+	}
+	memcpy(reqs + n, last, sizeof(last) - 1);
+	n += sizeof(last) - 1;
+	int fd = connect_gw();
+	assert_int_equal(send(fd, reqs, n, MSG_NOSIGNAL), (ssize_t)n);
+	usleep(300 * 1000);
+	static char buf[8u << 20];
+	size_t got = read_to_eof(fd, buf, sizeof(buf));
+	close(fd);
+	const char *p = buf;
+	for (int i = 0; i < PIPELINED; i++) {
+		const char *end = strstr(p, "\r\n\r\n"), *cl = strstr(p, "Content-Length: ");
+		if (strncmp(p, "HTTP/1.1 200", 12) != 0 || !end || !cl || cl > end)
+			fail_msg("reply %d of %d is not a whole 200 (%zu bytes read in all)", i + 1,
+				 PIPELINED, got);
+		size_t body = strtoul(cl + 16, NULL, 10);
+		assert_true(body > 40000);
+		assert_true((size_t)(end + 4 - buf) + body <= got);
+		json_t *doc = json_loadb(end + 4, body, 0, NULL);
+		if (!doc)
+			fail_msg("reply %d's body does not parse", i + 1);
+		json_decref(doc);
+		p = end + 4 + body;
+	}
+	assert_int_equal((size_t)(p - buf), got); /* nothing after the last */
+}
+
+/* Connection: close on an answer given at once: the answer, then the gateway closes. */
+static void test_close_after_immediate_answer(void **state)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
+	char ans[4096];
+	for (int i = 0; i < 3; i++) {
+		int fd = connect_gw();
+		assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+		read_to_eof(fd, ans, sizeof(ans)); /* ends: the gateway closed */
+		close(fd);
+		assert_int_equal(strncmp(ans, "HTTP/1.1 200", 12), 0);
+	}
+	healthz_answers(); /* and it still serves */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -195,6 +290,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_stalled_client_disconnected),
 		cmocka_unit_test(test_trickling_client_disconnected),
 		cmocka_unit_test(test_keepalive_client_kept),
+		cmocka_unit_test(test_pipelined_requests_answered_in_order),
+		cmocka_unit_test(test_slow_reader_gets_whole_replies),
+		cmocka_unit_test(test_close_after_immediate_answer),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
