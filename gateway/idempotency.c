@@ -2,17 +2,16 @@
 #include "idempotency.h"
 
 #include <libpq-fe.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "committer.h"
 #include "headers.h"
-#include "hex.h"
 #include "http.h"
 #include "mem.h"
 #include "rowset.h"
 #include "server.h"
+#include "sha256.h"
 #include "str.h"
 
 #define IDEM_BUCKETS 4096
@@ -65,17 +64,10 @@ static struct inflight **find(struct idem_table *t, long long principal, const c
 
 static void request_hash(struct req *r)
 {
-	unsigned char md[32];
-	unsigned int len = 0;
 	const char *path = evhttp_request_get_uri(r->ev);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) ||
-	    !EVP_DigestUpdate(ctx, "POST ", 5) || !EVP_DigestUpdate(ctx, path, strlen(path)) ||
-	    !EVP_DigestUpdate(ctx, "\n", 1) || !EVP_DigestUpdate(ctx, r->raw_body, r->raw_len) ||
-	    !EVP_DigestFinal_ex(ctx, md, &len))
-		abort();
-	EVP_MD_CTX_free(ctx);
-	hex_encode(md, len, r->idem_hash);
+	const struct sha256_part parts[] = {
+		{"POST ", 5}, {path, strlen(path)}, {"\n", 1}, {r->raw_body, r->raw_len}};
+	sha256_hex(parts, sizeof(parts) / sizeof(parts[0]), r->idem_hash);
 }
 
 struct lookup {
