@@ -10,6 +10,8 @@
 #include "sha256.h"
 #include "str.h"
 
+_Static_assert(AUDIT_HASH_HEX == SHA256_HEX, "an audit hash is a SHA-256 in hex");
+
 /* SHA-256 of NUL-terminated parts, one after the other. */
 static void sha256_parts(const char *const *parts, size_t n, char out[AUDIT_HASH_HEX])
 {

@@ -45,6 +45,8 @@ bool principal_sees(const struct principal *p, const char *creditor_id, const ch
 }
 
 
+_Static_assert(AUTH_HASH_HEX == SHA256_HEX, "a token hash is a SHA-256 in hex");
+
 void auth_token_hash(const char *token, char hash[AUTH_HASH_HEX])
 {
 	sha256_hex_str(token, hash);

@@ -62,6 +62,8 @@ static struct inflight **find(struct idem_table *t, long long principal, const c
 	return pp;
 }
 
+_Static_assert(sizeof(((struct req *)0)->idem_hash) == SHA256_HEX, "a request hash is a SHA-256 in hex");
+
 static void request_hash(struct req *r)
 {
 	const char *path = evhttp_request_get_uri(r->ev);
